@@ -1,0 +1,47 @@
+# epimap: `make run` serves the demo portal, `make test` runs the whole suite.
+# Both install what they need (apt packages, virtualenv, front-end assets, a local PostGIS).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= $(or $(EPIMAP_PORT),8000)
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup system assets db demo lint bench bench-smoke clean
+
+run: setup demo
+	$(BIN)/gunicorn --workers 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+
+test: setup db
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+setup: system $(STAMP) assets
+
+system:
+	scripts/install-system-packages
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+assets: portal/assets/node_modules/.package-lock.json
+
+portal/assets/node_modules/.package-lock.json: portal/assets/package.json portal/assets/package-lock.json
+	npm ci --prefix portal/assets --no-audit --no-fund --loglevel=error
+
+db: $(STAMP)
+	$(BIN)/epimap db up
+	$(BIN)/epimap db migrate
+
+demo: db
+	$(BIN)/epimap demo load --if-absent
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	-$(BIN)/epimap db down
+	rm -rf $(VENV) .var portal/assets/node_modules

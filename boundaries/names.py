@@ -1,0 +1,204 @@
+"""Pure name-matching helpers for Vietnamese administrative units (no I/O)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_D = str.maketrans({"đ": "d", "ð": "d"})  # Đ lowercases to đ; ð/Ð is a common Đ look-alike
+_NON_WORD = re.compile(r"[\W_]+")
+_SEP = r"(?:\s*[.:,\-]\s*|\s+|(?=\d))"
+# (folded pattern, canonical kind, plain spelling is also an ordinary name syllable)
+_FULL = [
+    ("thanh pho", "Thành phố", True),
+    ("thi tran", "Thị trấn", False),
+    ("thi xa", "Thị xã", True),
+    ("dac khu", "Đặc khu", False),
+    ("tinh", "Tỉnh", True),
+    ("huyen", "Huyện", True),
+    ("quan", "Quận", True),
+    ("phuong", "Phường", True),
+    ("xa", "Xã", True),
+]
+_FULL_RE = [(re.compile(p.replace(" ", r"\s+") + _SEP), k, s) for p, k, s in _FULL]
+_ABBR_RE = [
+    (re.compile(r"t\.?p(?:\.\s*|\s+|(?=\d))"), "Thành phố"),
+    (re.compile(r"t\.?x(?:\.\s*|\s+|(?=\d))"), "Thị xã"),
+    (re.compile(r"t\.?t(?:\.\s*|\s+|(?=\d))"), "Thị trấn"),
+    (re.compile(r"h\.\s*"), "Huyện"),
+    (re.compile(r"x\.\s*"), "Xã"),
+    (re.compile(r"q(?:\.\s*|\s*(?=\d))"), "Quận"),
+    (re.compile(r"p(?:\.\s*|\s*(?=\d))"), "Phường"),
+]
+_ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
+              "q": "quan", "p": "phuong", "x": "xa", "dk": "dac khu"}
+
+
+def _strip_marks(text: str) -> str:
+    """Lowercase *text* and drop every diacritic, keeping punctuation and spacing."""
+    s = unicodedata.normalize("NFD", text.lower()).translate(_D)
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip diacritics and collapse whitespace/punctuation to single spaces.
+
+    >>> fold("Hưng Dũng"), fold("  ĐỊNH  Hoà ")
+    ('hung dung', 'dinh hoa')
+    >>> fold("Phu\u031bo\u031b\u0300ng") == fold("Phường") == "phuong"  # CP1258-style tones
+    True
+    >>> fold("Thủ-Dầu_Một.  (cũ)"), fold("ÐÔNG"), fold(" .- ")
+    ('thu dau mot cu', 'dong', '')
+    """
+    return " ".join(_NON_WORD.sub(" ", _strip_marks(text)).split())
+
+
+def _split(name: str) -> tuple[str | None, str, bool]:
+    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
+    s = unicodedata.normalize("NFC", name).strip()
+    chars: list[str] = []
+    pos: list[int] = []
+    for i, c in enumerate(s):
+        for x in _strip_marks(c):
+            chars.append(x)
+            pos.append(i)
+    flat = "".join(chars)
+    for regex, kind, syllable in _FULL_RE:
+        m = regex.match(flat)
+        if not m:
+            continue
+        end = pos[m.end() - 1] + 1
+        rest = s[end:].strip()
+        if not fold(rest):
+            continue  # the name *is* the kind word, e.g. "Xã"
+        words = " ".join(re.findall(r"\w+", s[:end].lower()))
+        if words == " ".join(re.findall(r"\w+", _strip_marks(s[:end]))):
+            if syllable and _strip_marks(rest) != rest.lower():
+                continue  # "Quan Thành": plain "Quan" is a name syllable, not "Quận"
+            return kind, rest, False
+        if words == kind.lower():
+            return kind, rest, True
+    for regex, kind in _ABBR_RE:
+        m = regex.match(flat)
+        if m:
+            rest = s[pos[m.end() - 1] + 1 :].strip()
+            if fold(rest):
+                return kind, rest, True
+    return None, s, True
+
+
+def split_kind(name: str) -> tuple[str | None, str]:
+    """Split a leading unit-type word or abbreviation from *name*.
+
+    >>> split_kind("Phường 12"), split_kind("P.12"), split_kind("Q1")
+    (('Phường', '12'), ('Phường', '12'), ('Quận', '1'))
+    >>> split_kind("Xã"), split_kind("Thị xã"), split_kind("THỊ  XÃ Dĩ An")
+    ((None, 'Xã'), (None, 'Thị xã'), ('Thị xã', 'Dĩ An'))
+    >>> split_kind("TP.HCM"), split_kind("tx Ben Cat"), split_kind("H. Bàu Bàng")
+    (('Thành phố', 'HCM'), ('Thị xã', 'Ben Cat'), ('Huyện', 'Bàu Bàng'))
+    >>> split_kind("Hà Nội"), split_kind("Quan Thành"), split_kind("Quán Thánh")
+    ((None, 'Hà Nội'), (None, 'Quan Thành'), (None, 'Quán Thánh'))
+    >>> split_kind("quan thanh"), split_kind("Dac khu Con Dao")
+    (('Quận', 'thanh'), ('Đặc khu', 'Con Dao'))
+    """
+    kind, rest, _ = _split(name)
+    return kind, rest
+
+
+def _key(text: str) -> str:
+    """Fold *text* and drop leading zeros from numeric words."""
+    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(text).split())
+
+
+def name_key(name: str) -> str:
+    """Return the matching key of *name*: kind removed, folded.
+
+    >>> name_key("Hoà") == name_key("Hòa"), name_key("Thuỷ") == name_key("Thủy")
+    (True, True)
+    >>> name_key("Khoẻ") == name_key("Khỏe"), name_key("Phường 01"), name_key("Xã")
+    (True, '1', 'xa')
+    >>> name_key("Xã Cây Trường II"), name_key("TX.  Dĩ An")
+    ('cay truong ii', 'di an')
+    """
+    return _key(split_kind(name)[1])
+
+
+def _keys(name: str) -> tuple[str, ...]:
+    """Return the primary key of *name*, plus its unsplit key when the kind was a guess."""
+    _, rest, certain = _split(name)
+    return (_key(rest),) if certain else (_key(rest), _key(name))
+
+
+def _kind_fold(kind: str | None) -> str | None:
+    """Fold a kind word or abbreviation to a comparable form."""
+    if kind is None:
+        return None
+    f = fold(kind)
+    return _ABBR_FOLD.get(f.replace(" ", ""), f) or None
+
+
+@dataclass(frozen=True)
+class UnitName:
+    """A lightweight candidate administrative unit."""
+
+    code: str
+    name: str
+    parent_code: str | None = None
+    kind: str | None = None
+
+
+def match_names(
+    query: str, candidates: Iterable[UnitName], *, kind: str | None = None
+) -> list[UnitName]:
+    """Return the candidates whose name key equals the query's, preferring agreeing kinds.
+
+    >>> c = [UnitName("1", "Phường Tân Bình"), UnitName("2", "Thị trấn Tân Bình"),
+    ...      UnitName("3", "Xã Quan Thành")]
+    >>> def codes(q, **kw): return [u.code for u in match_names(q, c, **kw)]
+    >>> codes("tan binh"), codes("TT Tân Bình"), codes("Xã Tân Bình"), codes("Phường"), codes("")
+    (['1', '2'], ['2'], ['1', '2'], [], [])
+    >>> codes("Tân Bình", kind="p."), codes("Quan Thanh")  # plain "Quan" is not Quận after all
+    (['1'], ['3'])
+    """
+    _, qrest, certain = _split(query)
+    qkey = _key(qrest)
+    if not qkey:
+        return []
+    pool = [(c, _keys(c.name)) for c in candidates]
+    found = [c for c, keys in pool if keys[0] == qkey]
+    if not found:
+        qkeys = {qkey} if certain else {qkey, _key(query)}
+        found = [c for c, keys in pool if qkeys.intersection(keys)]
+    want = _kind_fold(kind if kind is not None else split_kind(query)[0])
+    if want and len(found) > 1:
+        agree = [c for c in found if _kind_fold(c.kind or split_kind(c.name)[0]) == want]
+        if agree:
+            return agree
+    return found
+
+
+def disambiguate(
+    matches: list[UnitName], parent_hint: str | None, parents: Mapping[str, str]
+) -> list[UnitName]:
+    """Keep the matches whose parent's name (or code) matches *parent_hint*, if any do.
+
+    >>> m = [UnitName("25945", "Phường Tân Bình", "724"), UnitName("25900", "TT Tân Bình", "726")]
+    >>> p = {"724": "Thành phố Dĩ An", "726": "Huyện Bắc Tân Uyên"}
+    >>> [u.code for u in disambiguate(m, "TX. Dĩ An", p)], disambiguate(m, " ", p) == m
+    (['25945'], True)
+    >>> [u.code for u in disambiguate(m, "726", p)], disambiguate(m, "Thuận An", p) == m
+    (['25900'], True)
+    """
+    hint = (parent_hint or "").strip()
+    hint_key = name_key(hint)
+    if not hint_key:
+        return list(matches)
+    kept = [
+        m
+        for m in matches
+        if m.parent_code is not None
+        and (m.parent_code == hint or name_key(parents.get(m.parent_code, "")) == hint_key)
+    ]
+    return kept or list(matches)

@@ -1,0 +1,184 @@
+"""Read administrative units: one unit, its ancestors and children, search by name, point lookup."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from boundaries.names import UnitName, disambiguate, match_names, name_key, split_kind
+
+UNIT_COLUMNS = (
+    "boundary_set, code, level, depth, parent_code, kind, name, area_km2, population,"
+    " ST_X(label_point) AS lon, ST_Y(label_point) AS lat"
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An administrative unit as pages and APIs show it."""
+
+    boundary_set: str
+    code: str
+    level: str
+    depth: int
+    parent_code: str | None
+    kind: str | None
+    name: str
+    area_km2: float
+    population: int | None
+    lon: float
+    lat: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the unit as JSON-ready data."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def get_unit(session: Session, set_name: str, code: str) -> Unit | None:
+    """Return one unit of a set, or None."""
+    row = session.execute(
+        text(f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE boundary_set = :s AND code = :c"),  # noqa: S608
+        {"s": set_name, "c": code},
+    ).mappings().first()
+    return Unit(**row) if row else None
+
+
+def ancestors(session: Session, unit: Unit) -> list[Unit]:
+    """Return the unit's ancestors from the top level down (not the unit itself)."""
+    chain: list[Unit] = []
+    current = unit
+    while current.parent_code:
+        parent = get_unit(session, unit.boundary_set, current.parent_code)
+        if parent is None or parent in chain:
+            break
+        chain.insert(0, parent)
+        current = parent
+    return chain
+
+
+def children(session: Session, unit: Unit) -> list[Unit]:
+    """Return the unit's direct children, by name."""
+    rows = session.execute(
+        text(
+            f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE boundary_set = :s AND parent_code = :c"  # noqa: S608
+            " ORDER BY name_key, code"
+        ),
+        {"s": unit.boundary_set, "c": unit.code},
+    ).mappings()
+    return [Unit(**r) for r in rows]
+
+
+def set_levels(session: Session, set_name: str) -> list[str]:
+    """Return the ordered levels of a boundary set (empty when the set is unknown)."""
+    row = session.execute(
+        text("SELECT levels FROM boundary_set WHERE name = :s"), {"s": set_name}
+    ).first()
+    return list(row.levels) if row else []
+
+
+def child_level(session: Session, unit: Unit) -> str | None:
+    """Return the level below the unit's, or None for the lowest level."""
+    levels = set_levels(session, unit.boundary_set)
+    return levels[unit.depth + 1] if unit.depth + 1 < len(levels) else None
+
+
+def outline_geojson(session: Session, unit: Unit, vertices_across: int = 600) -> dict:
+    """Return the unit's outline as GeoJSON, simplified relative to its size so it stays small.
+
+    Parts and holes too small to see at the unit's own scale are left out.
+    """
+    value = session.execute(
+        text(
+            """
+            WITH unit AS (
+                SELECT geom, GREATEST(ST_XMax(geom) - ST_XMin(geom),
+                                      ST_YMax(geom) - ST_YMin(geom)) / :n AS tolerance
+                FROM admin_unit WHERE boundary_set = :s AND code = :c
+            ), parts AS (
+                SELECT (ST_Dump(ST_SimplifyPreserveTopology(geom, tolerance))).geom AS part,
+                       tolerance FROM unit
+            )
+            SELECT ST_AsGeoJSON(ST_Collect(ST_MakePolygon(ST_ExteriorRing(part))), 5) FROM parts
+            WHERE ST_Area(part) > 16 * tolerance * tolerance
+            """
+        ),
+        {"s": unit.boundary_set, "c": unit.code, "n": vertices_across},
+    ).scalar_one()
+    return json.loads(value) if value else {"type": "MultiPolygon", "coordinates": []}
+
+
+def bounds(session: Session, unit: Unit) -> tuple[float, float, float, float]:
+    """Return the unit's bounding box as (west, south, east, north)."""
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n"
+            " FROM (SELECT ST_Extent(geom)::geometry AS b FROM admin_unit"
+            " WHERE boundary_set = :s AND code = :c) q"
+        ),
+        {"s": unit.boundary_set, "c": unit.code},
+    ).one()
+    return (row.w, row.s, row.e, row.n)
+
+
+def descendants_of(session: Session, set_name: str, code: str | None) -> list[UnitName]:
+    """Return every unit below ``code`` (the whole set when None) as name candidates."""
+    rows = session.execute(
+        text(
+            """
+            WITH RECURSIVE tree AS (
+                SELECT code, name, kind, parent_code, depth FROM admin_unit
+                WHERE boundary_set = :s AND (CAST(:c AS text) IS NULL AND parent_code IS NULL
+                                             OR parent_code = :c)
+                UNION ALL
+                SELECT u.code, u.name, u.kind, u.parent_code, u.depth FROM admin_unit u
+                JOIN tree t ON u.boundary_set = :s AND u.parent_code = t.code
+            )
+            SELECT code, name, kind, parent_code FROM tree ORDER BY depth, code
+            """
+        ),
+        {"s": set_name, "c": code},
+    )
+    return [UnitName(code=r.code, name=r.name, parent_code=r.parent_code, kind=r.kind) for r in rows]
+
+
+def find_units(
+    session: Session, set_name: str, query: str, *, within: str | None = None,
+    parent_hint: str | None = None,
+) -> list[Unit]:
+    """Find units by name inside ``within`` (any depth), narrowed by a parent name when given."""
+    if not name_key(query):
+        return []
+    candidates = descendants_of(session, set_name, within)
+    matches = match_names(query, candidates)
+    if parent_hint and len(matches) != 1:
+        # Narrow by the parent before the kind word: a feed's "Xã" may be a "Phường" today.
+        parents = {c.code: c.name for c in candidates}
+        parents.update(_names_of(session, set_name, {c.parent_code for c in candidates}))
+        by_parent = disambiguate(match_names(split_kind(query)[1], candidates), parent_hint, parents)
+        matches = match_names(query, by_parent) or by_parent
+    units = (get_unit(session, set_name, m.code) for m in matches)
+    return [u for u in units if u is not None]
+
+
+def _names_of(session: Session, set_name: str, codes: set[str | None]) -> dict[str, str]:
+    rows = session.execute(
+        text("SELECT code, name FROM admin_unit WHERE boundary_set = :s AND code = ANY(:codes)"),
+        {"s": set_name, "codes": [c for c in codes if c]},
+    )
+    return {r.code: r.name for r in rows}
+
+
+def unit_at(session: Session, set_name: str, level: str, lon: float, lat: float) -> Unit | None:
+    """Return the unit of a level that contains a point."""
+    row = session.execute(
+        text(
+            f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE boundary_set = :s AND level = :l"  # noqa: S608
+            " AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) LIMIT 1"
+        ),
+        {"s": set_name, "l": level, "x": lon, "y": lat},
+    ).mappings().first()
+    return Unit(**row) if row else None

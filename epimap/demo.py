@@ -1,0 +1,86 @@
+"""The bundled demo: Bình Dương in the 2021 three-level system, and Nghệ An in the 2025 system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from boundaries.load import FieldMap, load_boundaries
+from epimap.cli import AppContext, pass_app
+from epimap.db import Bind, session_scope
+
+
+@dataclass(frozen=True)
+class BoundaryLoad:
+    """One boundary file of the demo and how to read it."""
+
+    file: str
+    set_name: str
+    level: str
+    fields: FieldMap
+    by_containment: bool = False
+
+
+BINH_DUONG_2021 = (
+    BoundaryLoad("boundaries/vn2021/74_binh_duong_province.geojson", "vn2021", "province",
+                 FieldMap(code="prov_code", name="prov_name", kind="prov_type")),
+    BoundaryLoad("boundaries/vn2021/74_binh_duong_districts.geojson", "vn2021", "district",
+                 FieldMap(code="dist_code", name="dist_name", kind="dist_type", parent="prov_code")),
+    # The 2011 commune polygons carry their 2011 district; today's district is the one that
+    # contains them, so parents are linked by containment.
+    BoundaryLoad("boundaries/vn2021/communes_74_binh_duong_c2011.geojson", "vn2021", "commune",
+                 FieldMap(code="ward_code_gso", name="ward_name_gso"), by_containment=True),
+)
+
+NGHE_AN_2025 = (
+    BoundaryLoad("boundaries/vn2025/40_nghe_an_province_2025.geojson", "vn2025", "province",
+                 FieldMap(code="prov_code", name="prov_name", kind="prov_type")),
+    BoundaryLoad("boundaries/vn2025/wards_40_nghe_an_2025.geojson", "vn2025", "commune",
+                 FieldMap(code="ward_code_gso2025", name="ward_name_gso", parent="prov_code",
+                          population="population")),
+)
+
+DEMOS = {"binh-duong": BINH_DUONG_2021, "nghe-an-2025": NGHE_AN_2025}
+
+
+def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
+    """Load every boundary file of a demo; return the number of units loaded."""
+    total = 0
+    for item in loads:
+        result = load_boundaries(bind, data_dir / item.file, set_name=item.set_name,
+                                 level=item.level, fields=item.fields,
+                                 by_containment=item.by_containment)
+        total += result.units
+    return total
+
+
+def has_units(bind: Bind, set_name: str) -> bool:
+    """Tell whether a boundary set already has units."""
+    with session_scope(bind) as session:
+        return bool(session.execute(
+            text("SELECT EXISTS (SELECT 1 FROM admin_unit WHERE boundary_set = :s)"),
+            {"s": set_name}).scalar())
+
+
+@click.group("demo")
+def demo_cli() -> None:
+    """The bundled demo data."""
+
+
+@demo_cli.command("load")
+@click.option("--if-absent", is_flag=True, help="Do nothing when the demo is already loaded.")
+@click.option("--name", "names", multiple=True, type=click.Choice(sorted(DEMOS)),
+              default=("binh-duong",), show_default=True)
+@pass_app
+def load_command(app: AppContext, if_absent: bool, names: tuple[str, ...]) -> None:
+    """Load the demo boundaries (and, once ingest exists, its feeds)."""
+    for name in names:
+        loads = DEMOS[name]
+        if if_absent and has_units(app.bind, loads[0].set_name):
+            click.echo(f"demo {name}: already loaded")
+            continue
+        units = load_demo_boundaries(app.bind, app.settings.data_dir, loads)
+        click.echo(f"demo {name}: {units} units loaded")

@@ -1,0 +1,60 @@
+"""Typed settings read from ``EPIMAP_*`` environment variables, once, when asked for."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the portal, the CLI and the jobs may be configured with."""
+
+    database_url: str = ""
+    var_dir: Path = PROJECT_ROOT / ".var"
+    data_dir: Path = PROJECT_ROOT / "data"
+    db_port: int = 54329
+    port: int = 8000
+    portal_name: str = "epimap"
+    default_set: str = "vn2021"
+    default_unit: str = "74"
+    basemap_url: str = OSM_TILES
+    basemap_attribution: str = "© OpenStreetMap contributors"
+    tile_cache_size: int = 2048
+    tile_cache_dir: str = ""
+    max_upload_mb: int = 50
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def resolved_database_url(self) -> str:
+        """Return the configured URL, or the local cluster's socket URL."""
+        if self.database_url:
+            return self.database_url
+        socket_dir = (self.var_dir / "pg" / "run").resolve()
+        return f"postgresql+psycopg://epimap@/epimap?host={socket_dir}&port={self.db_port}"
+
+
+def _coerce(kind: Any, raw: str) -> Any:
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (Path, "Path"):
+        return Path(raw)
+    return raw
+
+
+def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment, then apply explicit overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"EPIMAP_{f.name.upper()}")
+        if raw is not None and f.name != "extra":
+            values[f.name] = _coerce(f.type, raw)
+    settings = Settings(**values)
+    known = {f.name for f in fields(Settings)}
+    chosen = {k.lower(): v for k, v in (overrides or {}).items() if k.lower() in known}
+    return replace(settings, **chosen)

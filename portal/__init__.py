@@ -1,0 +1,31 @@
+"""The Flask portal: maps at every administrative level, tiles, API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from epimap.settings import load_settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal; ``config`` overrides settings (``bind`` injects a test connection)."""
+    from portal import api, assets, database, errors, i18n, tiles
+    from portal.maps import views as maps
+
+    config = dict(config or {})
+    bind = config.pop("bind", None)
+    settings = load_settings(config)
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_mb * 2**20,
+                      SEND_FILE_MAX_AGE_DEFAULT=3600)
+    app.json.ensure_ascii = False
+    database.init_app(app, settings, bind)
+    i18n.init_app(app)
+    errors.init_app(app)
+    assets.init_app(app)
+    tiles.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(maps.bp)
+    return app

@@ -1,0 +1,66 @@
+"""Vietnamese first, English on a switch: the chosen language and the UI strings."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+
+LANGUAGES = ("vi", "en")
+COOKIE = "lang"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "site_title": {"vi": "Bản đồ dịch tễ", "en": "Epidemic map"},
+    "switch_language": {"vi": "English", "en": "Tiếng Việt"},
+    "children": {"vi": "Đơn vị trực thuộc", "en": "Subdivisions"},
+    "no_children": {"vi": "Không có đơn vị trực thuộc.", "en": "No subdivisions."},
+    "facts": {"vi": "Thông tin", "en": "Facts"},
+    "kind": {"vi": "Loại đơn vị", "en": "Type"},
+    "code": {"vi": "Mã (TCTK)", "en": "Code (GSO)"},
+    "area": {"vi": "Diện tích", "en": "Area"},
+    "population": {"vi": "Dân số", "en": "Population"},
+    "unknown": {"vi": "chưa có số liệu", "en": "not known"},
+    "boundary_set": {"vi": "Hệ thống đơn vị", "en": "Boundary set"},
+    "map": {"vi": "Bản đồ", "en": "Map"},
+    "breadcrumbs": {"vi": "Đường dẫn", "en": "Breadcrumbs"},
+    "level_province": {"vi": "Tỉnh", "en": "Province"},
+    "level_district": {"vi": "Huyện", "en": "District"},
+    "level_commune": {"vi": "Xã", "en": "Commune"},
+    "not_found_title": {"vi": "Không tìm thấy", "en": "Not found"},
+    "not_found": {"vi": "Không tìm thấy trang hoặc đơn vị hành chính này.",
+                  "en": "This page or administrative unit does not exist."},
+    "bad_request_title": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
+    "server_error_title": {"vi": "Lỗi hệ thống", "en": "Server error"},
+    "server_error": {"vi": "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
+                     "en": "Something went wrong. Please try again later."},
+    "back_home": {"vi": "Về trang chủ", "en": "Back to the home page"},
+    "click_hint": {"vi": "Bấm vào một đơn vị trên bản đồ để xem chi tiết.",
+                   "en": "Click a unit on the map to open it."},
+}
+
+
+def current_language() -> str:
+    """Return the request's language: ``?lang=``, then the cookie, then Vietnamese."""
+    if "lang" not in g:
+        asked = request.args.get("lang") or request.cookies.get(COOKIE)
+        g.lang = asked if asked in LANGUAGES else "vi"
+    return g.lang
+
+
+def translate(key: str, lang: str | None = None) -> str:
+    """Return a UI string in the current (or given) language."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    return entry[lang or current_language()]
+
+
+def _remember_language(response: Response) -> Response:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
+        response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Expose ``_`` and ``lang`` to templates and remember an explicit language choice."""
+    app.jinja_env.globals.update(_=translate, current_language=current_language)
+    app.after_request(_remember_language)

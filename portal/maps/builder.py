@@ -1,0 +1,110 @@
+"""Build the Folium map of a unit: its outline, its children from vector tiles, labels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import folium
+from folium.elements import MacroElement
+from folium.plugins import VectorGridProtobuf
+from folium.template import Template
+from markupsafe import Markup
+
+from boundaries.queries import Unit
+from epimap.settings import Settings
+from portal.assets import vendor_url
+
+# Folium asks for these by name; the portal serves them itself. Anything else folium would
+# fetch from a CDN (jQuery, Bootstrap, awesome-markers) is not used by our pages and is dropped.
+LOCAL_JS = {
+    "leaflet": ("leaflet", "dist/leaflet.js"),
+    "vectorGrid": ("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js"),
+}
+LOCAL_CSS = {"leaflet_css": ("leaflet", "dist/leaflet.css")}
+OWN_JS = "/static/epimap.js"
+
+
+class Script(MacroElement):
+    """A piece of JavaScript run after the elements added to the map before it."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """The pieces of a rendered Folium figure to place in a page template."""
+
+    header: Markup
+    body: Markup
+    script: Markup
+    map_id: str
+
+
+def _localise(element: folium.Element) -> None:
+    """Point an element's JS and CSS at the portal's own copies."""
+    if hasattr(element, "default_js"):
+        element.default_js = [(n, vendor_url(*LOCAL_JS[n])) for n, _ in element.default_js
+                              if n in LOCAL_JS]
+        element.default_css = [(n, vendor_url(*LOCAL_CSS[n])) for n, _ in element.default_css
+                               if n in LOCAL_CSS]
+    for child in element._children.values():
+        _localise(child)
+
+
+def _base_map(settings: Settings, bbox: tuple[float, float, float, float]) -> folium.Map:
+    west, south, east, north = bbox
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9,
+                      tiles=None, control_scale=True, prefer_canvas=False)
+    if settings.basemap_url:
+        folium.TileLayer(settings.basemap_url, attr=settings.basemap_attribution,
+                         name="OpenStreetMap", max_zoom=19).add_to(fmap)
+    fmap.fit_bounds([[south, west], [north, east]])
+    return fmap
+
+
+def _children_layer(unit: Unit, child_level: str, name: str) -> VectorGridProtobuf:
+    url = f"/tiles/boundaries/{unit.boundary_set}/{child_level}/{{z}}/{{x}}/{{y}}.mvt"
+    options = (
+        "{interactive: true, maxNativeZoom: 16, getFeatureId: epimap.featureId,"
+        f" vectorTileLayerStyles: {{units: epimap.childStyle({_json_for_script(unit.code)})}}}}"
+    )
+    return VectorGridProtobuf(url, name, options)
+
+
+def _labels_script(map_name: str, children: list[Unit]) -> Script:
+    """Return a script drawing the children's names; compact data, not one marker each."""
+    labels = [[round(c.lat, 5), round(c.lon, 5), c.name] for c in children]
+    return Script(f"epimap.addLabels({map_name}, {_json_for_script(labels)});")
+
+
+def _json_for_script(value: object) -> str:
+    """Serialise to JSON that is safe inside a <script> element."""
+    return (json.dumps(value, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],
+                   outline: dict, children: list[Unit], child_level: str | None,
+                   child_url: str, layer_name: str) -> MapParts:
+    """Return the rendered parts of a unit's map; its size does not grow with the data."""
+    fmap = _base_map(settings, bbox)
+    folium.GeoJson(outline, name=unit.name, control=False, interactive=False,
+                   style_function=lambda _f: {"color": "#b42318", "weight": 3, "fill": False}
+                   ).add_to(fmap)
+    if child_level:
+        grid = _children_layer(unit, child_level, layer_name).add_to(fmap)
+        fmap.add_child(Script(
+            f"epimap.bindUnitClicks({grid.get_name()}, {_json_for_script(unit.code)},"
+            f" {_json_for_script(child_url)});"))
+        fmap.add_child(_labels_script(fmap.get_name(), children))
+    fmap.add_child(Script(f"epimap.register({fmap.get_name()});"))
+    _localise(fmap)
+    figure = fmap.get_root()
+    figure.render()
+    return MapParts(header=Markup(figure.header.render()), body=Markup(figure.html.render()),
+                    script=Markup(figure.script.render()), map_id=fmap.get_name())
