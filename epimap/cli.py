@@ -98,8 +98,10 @@ def register(group: Any) -> None:
 def _register_packages() -> None:
     from boundaries.cli import boundaries_cli
     from epimap.demo import demo_cli
+    from ingest.cli import ingest_command
+    from layers.cli import layers_cli
 
-    for group in (boundaries_cli, demo_cli):
+    for group in (boundaries_cli, demo_cli, ingest_command, layers_cli):
         register(group)
 
 

@@ -1,0 +1,67 @@
+"""``epimap ingest``: a thin command over the ingest library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from epimap.cli import AppContext, pass_app
+from ingest.errors import FeedError
+from ingest.pipeline import IngestOptions, ingest_feed
+from ingest.report import Report
+from ingest.report_export import report_text, write_report_json
+from layers.catalog import default_catalog
+
+STATS_LAYER = "unit_stats"
+
+
+def feed_error(exc: FeedError) -> click.ClickException:
+    """Return the one-line CLI error for a feed problem, in both languages."""
+    return click.ClickException(f"[{exc.code}] {exc.message_vi} / {exc.message_en}")
+
+
+def _run(app: AppContext, path: Path, layer: str, options: IngestOptions, metric: str | None) -> Report:
+    if layer == STATS_LAYER:
+        from ingest.stats import ingest_stats
+
+        return ingest_stats(app.bind, path, catalog=default_catalog(), set_name=options.set_name,
+                            scope_code=options.scope_code, metric=metric, sheet=options.sheet,
+                            dry_run=options.dry_run, source_name=path.name)
+    return ingest_feed(app.bind, path, layer, default_catalog(), options)
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layer", required=True, help="Catalogue layer id, or unit_stats for statistics.")
+@click.option("--scope", "scope_code", help="Unit the feed covers (default: the configured unit).")
+@click.option("--set", "set_name", help="Boundary set (default: the configured one).")
+@click.option("--sheet", help="Read only this sheet (name or 0-based index).")
+@click.option("--metric", help="Statistic of a wide statistics table (e.g. new_cases).")
+@click.option("--dry-run", is_flag=True, help="Report and diff, publish nothing.")
+@click.option("--force", is_flag=True, help="Publish even if it removes most features or accepts none.")
+@click.option("--author", default="cli", show_default=True)
+@click.option("--note", help="A note kept with the publication.")
+@click.option("--legal-ref", help="Legal reference, e.g. the decision number (số quyết định).")
+@click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the full report (every data row) as JSON here.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@pass_app
+def ingest_command(app: AppContext, path: Path, layer: str, scope_code: str | None,
+                   set_name: str | None, sheet: str | None, metric: str | None, dry_run: bool,
+                   force: bool, author: str, note: str | None, legal_ref: str | None,
+                   report_json: Path | None, lang: str) -> None:
+    """Read a CDC feed (CSV, TSV, TXT, XLSX, XLS), validate it and publish it as LAYER."""
+    options = IngestOptions(
+        set_name=set_name or app.settings.default_set, scope_code=scope_code or app.settings.default_unit,
+        author=author, sheet=int(sheet) if sheet and sheet.isdigit() else sheet, dry_run=dry_run,
+        force=force, note=note, legal_ref=legal_ref, progress=True)
+    try:
+        report = _run(app, path, layer, options, metric)
+    except FeedError as exc:
+        raise feed_error(exc) from exc
+    click.echo(report_text(report, lang=lang))
+    if report_json:
+        write_report_json(report, report_json)
+    if report.refused is not None:
+        raise SystemExit(1)

@@ -1,0 +1,205 @@
+"""Ingest one feed into one layer: read, parse, locate, validate, diff and publish atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from boundaries.queries import find_units
+from epimap.db import Bind, session_scope
+from ingest.errors import FeedError, Problem
+from ingest.mapping import check_columns, header_scorer, map_headers
+from ingest.publish import (
+    PublishInfo,
+    Scope,
+    current_count,
+    diff,
+    finish_staging,
+    locate,
+    publish,
+    resolve_named_units,
+    resolve_scope,
+    stage,
+    staged_locations,
+)
+from ingest.readers import Table, read_tables
+from ingest.report import Report, RowResult
+from ingest.rows import Candidate, RowContext, RowRejected, parse_row
+from layers.catalog import Catalog, Layer
+from layers.store import sync_catalog
+
+MAX_REMOVED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to ingest: where, by whom, and how carefully."""
+
+    set_name: str
+    scope_code: str
+    author: str = "cli"
+    sheet: str | None = None
+    dry_run: bool = False
+    force: bool = False
+    note: str | None = None
+    legal_ref: str | None = None
+    max_bytes: int | None = None
+    progress: bool = False
+
+
+def sha256_of(path: Path) -> str:
+    """Return the file's sha256, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unknown_layer(layer_id: str, catalog: Catalog) -> FeedError:
+    """Return the error for a layer id the catalogue does not have."""
+    known = ", ".join(sorted(catalog.layers))
+    return FeedError("unknown_layer", f"Không có lớp “{layer_id}”. Các lớp: {known}.",
+                     f"No layer '{layer_id}'. Layers: {known}.")
+
+
+class _Resolver:
+    """Find the lowest-level unit a row names, with a cache per (commune, district)."""
+
+    def __init__(self, session: Session, scope: Scope) -> None:
+        self.session, self.scope, self.cache = session, scope, {}
+
+    def __call__(self, commune: str, district: str | None) -> list[str]:
+        key = (commune, district)
+        if key not in self.cache:
+            units = find_units(self.session, self.scope.boundary_set, commune, within=self.scope.code,
+                               parent_hint=district)
+            self.cache[key] = [u.code for u in units if u.level == self.scope.lowest]
+        return self.cache[key]
+
+
+def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
+    found = False
+    for table in read_tables(path, sheet=options.sheet, header_hint=header_scorer(layer, catalog),
+                             max_bytes=options.max_bytes):
+        found = True
+        yield table
+    if not found:
+        raise FeedError("no_table", "Tệp không có bảng dữ liệu nào.", "The file holds no data table.")
+
+
+def _candidates(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions, report: Report,
+                scope: Scope, location_columns: dict[str, str | None]) -> Iterator[tuple[int, Candidate]]:
+    """Yield the rows that parse, recording every rejection and warning in the report."""
+    seen_ids: dict[str, int] = {}
+    for table in _tables(path, layer, catalog, options):
+        columns = map_headers(table.headers, layer, catalog)
+        check_columns(columns, layer, table.headers)
+        location_columns.update(commune=columns.location.get("commune"),
+                                location=columns.location.get("latlon") or columns.location.get("lat")
+                                or columns.location.get("vn2000_x") or columns.location.get("wkt"))
+        report.ignored_columns.extend(c for c in columns.ignored if c not in report.ignored_columns)
+        context = RowContext(layer, columns, province_code=scope.code[:2])
+        for row in table.rows:
+            result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
+            report.rows.append(result)
+            try:
+                candidate = parse_row(row, context)
+                _check_duplicate(candidate, seen_ids, columns.location.get("source_id"))
+            except RowRejected as rejected:
+                report.rows[-1] = RowResult.rejected(row.sheet, row.number, rejected.problem,
+                                                     rejected.column)
+                continue
+            for problem, column in candidate.warnings:
+                result.warn(problem, column)
+            yield len(report.rows) - 1, candidate
+        report.skipped_rows.extend((table.sheet, n, why) for n, why in table.skipped)
+
+
+def _check_duplicate(candidate: Candidate, seen: dict[str, int], column: str | None) -> None:
+    if candidate.source_id is None:
+        return
+    first = seen.setdefault(candidate.source_id, candidate.row)
+    if first != candidate.row:
+        raise RowRejected(Problem(
+            "duplicate_id", f"Mã “{candidate.source_id[:50]}” trùng với dòng {first}.",
+            f"Id '{candidate.source_id[:50]}' repeats row {first}."), column)
+
+
+def _location_problem(reason: str, name: str | None) -> Problem:
+    name = (name or "")[:50]
+    messages = {
+        "outside_province": ("Vị trí nằm ngoài phạm vi tỉnh (hoặc trên biển).",
+                             "The location is outside the province (or at sea)."),
+        "out_of_scope": ("Vị trí nằm ngoài đơn vị được phép cập nhật.",
+                         "The location is outside the unit this feed may update."),
+        "no_location": (f"Không có tọa độ và không tìm thấy xã/phường “{name}”.",
+                        f"No coordinates, and no commune named '{name}' was found."),
+        "ambiguous_commune": (f"Tên “{name}” ứng với nhiều xã/phường; hãy ghi rõ quận/huyện.",
+                              f"The name '{name}' matches several communes; give the district."),
+    }
+    return Problem(reason, *messages[reason])
+
+
+def _apply_locations(report: Report, session: Session, rejected: list[tuple[int, str, str | None]],
+                     columns: dict[str, str | None]) -> None:
+    for seq, reason, name in rejected:
+        row = report.rows[seq]
+        column = columns.get("commune") if name else columns.get("location")
+        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
+    for seq, located in staged_locations(session).items():
+        row = report.rows[seq]
+        row.source_id, row.unit_codes = located["source_id"], located["units"]
+        row.approximate = located["approximate"]
+        row.lon, row.lat = round(located["lon"], 7), round(located["lat"], 7)
+
+
+def _refusal(report: Report, removed_share: float, force: bool) -> Problem | None:
+    if not report.accepted and not force:
+        return Problem("no_accepted_rows", "Không có dòng hợp lệ nào; không xuất bản.",
+                       "No row was accepted; nothing is published.")
+    if removed_share > MAX_REMOVED_SHARE and not force:
+        return Problem(
+            "too_many_removed",
+            f"Bản cập nhật sẽ xóa {removed_share:.0%} số điểm hiện có; dùng --force nếu đúng ý.",
+            f"This feed would remove {removed_share:.0%} of the current features; use --force if meant.")
+    return None
+
+
+def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
+                options: IngestOptions) -> Report:
+    """Ingest a feed as a snapshot of a layer over a scope; publish unless refused or a dry run."""
+    path = Path(path)
+    layer = catalog.layer(layer_id)
+    if layer is None:
+        raise unknown_layer(layer_id, catalog)
+    report = Report(file=path.name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
+    with session_scope(bind) as session:
+        sync_catalog(session, catalog)
+        scope = resolve_scope(session, options.set_name, options.scope_code)
+        savepoint = session.begin_nested()
+        columns: dict[str, str | None] = {}
+        stage(session, _candidates(path, layer, catalog, options, report, scope, columns))
+        resolve_named_units(session, _Resolver(session, scope))
+        rejected = locate(session, scope, polygons=layer.geometry == "polygon")
+        finish_staging(session)
+        _apply_locations(report, session, rejected, columns)
+        report.diff = diff(session, layer, scope)
+        current = current_count(session, layer, scope)
+        report.refused = _refusal(report, report.diff.removed / current if current else 0.0,
+                                  options.force)
+        if report.refused is None and not options.dry_run:
+            info = PublishInfo(author=options.author, source_name=path.name, source_sha256=report.sha256,
+                               note=options.note, legal_ref=options.legal_ref,
+                               rejected=len(report.rejected))
+            report.publication = publish(session, layer, scope, info, report.diff)
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        session.execute(text("DROP TABLE IF EXISTS ingest_staging; DROP TABLE IF EXISTS unit_chain"))
+    return report

@@ -1,0 +1,78 @@
+"""Read CDC feed files (Excel workbooks or delimited text) into header-keyed rows.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "chot.csv"
+>>> _ = path.write_text("Mã chốt;Tên chốt\\nCKS-001;Chốt An Điền\\nTổng cộng;1\\n", "utf-8-sig")
+>>> [table] = read_tables(path)
+>>> table.header_row, table.headers, table.encoding, table.delimiter
+(1, ['Mã chốt', 'Tên chốt'], 'utf-8-sig', ';')
+>>> [(row.number, row.cells) for row in table.rows]
+[(2, {'Mã chốt': 'CKS-001', 'Tên chốt': 'Chốt An Điền'})]
+>>> table.skipped
+[(3, 'total')]
+
+The format is judged by content, not by extension: a zip holding ``xl/`` is XLSX (an
+OpenDocument zip is read too), an OLE2 file (``D0 CF 11 E0``) is XLS, anything else is text.
+
+Errors are :class:`ingest.errors.FeedError` with these codes: ``file_too_large``,
+``empty_file``, ``zip_bomb``, ``corrupt_file``, ``encrypted_file``, ``unsupported_format``,
+``not_a_table``, ``encoding_error``, ``unknown_sheet``, ``no_header``, ``too_many_columns`` and
+``cell_too_large``.  File-level checks run when :func:`read_tables` is called; problems found
+in a sheet or a row are raised while iterating the tables or their rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ingest.errors import FeedError
+from ingest.readers.excel import OLE_MAGIC, ZIP_MAGICS, _mb, check_ole, check_zip, excel_tables
+from ingest.readers.header import HEADER_SCAN_ROWS, HeaderHint
+from ingest.readers.table import Limits, Row, Table
+from ingest.readers.text import text_tables
+
+__all__ = ["HEADER_SCAN_ROWS", "Limits", "Row", "Table", "read_tables"]
+
+DEFAULT_LIMITS = Limits()
+
+
+def read_tables(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    header_hint: HeaderHint | None = None,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
+) -> Iterator[Table]:
+    """Return the tables of a feed file: one per non-empty visible sheet, or one for text.
+
+    ``sheet`` picks one sheet by name (case- and diacritic-insensitive) or 0-based index; it is
+    ignored for text files.  Without it, hidden sheets and empty or header-less sheets are
+    skipped.  ``header_hint`` scores candidate headers (the header names a row among the first
+    30 would give, alone or combined with a sub-header row below); the best wins, and the
+    built-in rule is used when every score is 0.  ``max_bytes`` overrides
+    ``limits.max_bytes`` (default 50 MB).
+    """
+    path = Path(path)
+    limits = limits or DEFAULT_LIMITS
+    cap = limits.max_bytes if max_bytes is None else max_bytes
+    size = path.stat().st_size
+    if size == 0:
+        raise FeedError("empty_file", "Tệp rỗng, không có dữ liệu.", "The file is empty.")
+    if size > cap:
+        (vi_size, en_size), (vi_cap, en_cap) = _mb(size), _mb(cap)
+        raise FeedError(
+            "file_too_large",
+            f"Tệp quá lớn ({vi_size}); giới hạn là {vi_cap}.",
+            f"The file is too large ({en_size}); the limit is {en_cap}.",
+        )
+    with path.open("rb") as f:
+        magic = f.read(4)
+    if magic == OLE_MAGIC:
+        check_ole(path)
+        return excel_tables(path, sheet=sheet, header_hint=header_hint, limits=limits)
+    if magic in ZIP_MAGICS:
+        check_zip(path, limits)
+        return excel_tables(path, sheet=sheet, header_hint=header_hint, limits=limits)
+    return text_tables(path, header_hint=header_hint, limits=limits)

@@ -1,0 +1,196 @@
+"""Cell and label helpers: NFC and diacritic folding, header labels, row classification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC (composed) form.
+
+    >>> nfc("cho\\u0302\\u0301t") == "chốt"
+    True
+    """
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Return a case- and diacritic-insensitive key for matching Vietnamese labels.
+
+    >>> fold("  TỔNG   Cộng ")
+    'tong cong'
+    >>> fold("Đơn vị")
+    'don vi'
+    """
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.casefold().split())
+
+
+def clean_label(text: str) -> str:
+    """Return header text in NFC with invisible characters removed and whitespace collapsed.
+
+    >>> clean_label(" Tọa độ\\n(vĩ độ,\\xa0kinh độ) ")
+    'Tọa độ (vĩ độ, kinh độ)'
+    """
+    return " ".join(nfc(text).translate(_INVISIBLE).split())
+
+
+def label(value: Any) -> str:
+    """Return the header text shown for a cell value (dates as dd/mm/yyyy).
+
+    >>> label(3.0), label(dt.date(2021, 8, 10)), label(None), label(" Xã ")
+    ('3', '10/08/2021', '', 'Xã')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return clean_label(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index.
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(702)
+    ('A', 'Z', 'AA', 'AAA')
+    """
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Suffix repeated names (case-insensitively) with " (2)", " (3)", … keeping the first.
+
+    >>> unique_names(["Tên", "Vĩ độ", "tên", "Tên"])
+    ['Tên', 'Vĩ độ', 'tên (2)', 'Tên (3)']
+    """
+    originals = {n.casefold() for n in names}
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        candidate = name
+        if candidate.casefold() in taken:
+            k = 2
+            while (candidate := f"{name} ({k})").casefold() in taken | originals:
+                k += 1
+        taken.add(candidate.casefold())
+        out.append(candidate)
+    return out
+
+
+def where(sheet: str | None, number: int | None = None) -> tuple[str, str]:
+    """Return a Vietnamese and an English phrase locating a sheet/row, for messages.
+
+    >>> where("Điểm XN", 5)
+    ('trang tính “Điểm XN”, dòng 5', 'sheet "Điểm XN", row 5')
+    >>> where(None, 7)
+    ('dòng 7', 'row 7')
+    """
+    vi, en = [], []
+    if sheet is not None:
+        vi.append(f"trang tính “{sheet}”")
+        en.append(f'sheet "{sheet}"')
+    if number is not None:
+        vi.append(f"dòng {number}")
+        en.append(f"row {number}")
+    return ", ".join(vi), ", ".join(en)
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d(?:[\d.,\s]*\d)?|[.,]\d+)(?:[eE][+-]?\d+)?\s*%?")
+
+
+def is_blank(value: Any) -> bool:
+    """Tell whether a cell is empty (``None`` or only whitespace).
+
+    >>> is_blank(None), is_blank(" \\t"), is_blank(0)
+    (True, True, False)
+    """
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
+def is_label(value: Any) -> bool:
+    """Tell whether a cell looks like a column label: non-numeric text, or a date.
+
+    >>> is_label("Vĩ độ"), is_label("11,021671"), is_label(5), is_label("10/08/2021")
+    (True, False, False, True)
+    """
+    if isinstance(value, str):
+        return not _NUMBER.fullmatch(value.strip())
+    return isinstance(value, (dt.date, dt.time))
+
+
+_TOTAL = re.compile(r"(tong cong|tong so|tong|cong|grand total|sub-? ?total|totals?)\b(.*)")
+_TOTAL_NEXT_WORDS = {"toan", "cac", "chung", "so", "cong", "ca", "theo", "huyen", "tinh", "xa"}
+_NOTE = re.compile(
+    r"(\*|\(\*|ghi chu\b|chu thich\b|chu y\b|luu y\b|note\b|notes\b|source\b"
+    r"|nguon(\s+(so lieu|du lieu|tin))?\s*:|nguoi (lap|bao cao|duyet|ky|tong hop)\b"
+    r"|thu truong\b|ky ten\b|.*\bngay \d{1,2} thang \d{1,2} nam \d{4})"
+)
+
+
+def is_total_label(text: str) -> bool:
+    """Tell whether a cell text labels a totals row ("Tổng cộng: 43 điểm", "Cộng", "Total").
+
+    >>> [is_total_label(t) for t in ["Tổng cộng: 43 điểm", "TONG", "Cộng các xã", "Total"]]
+    [True, True, True, True]
+    >>> [is_total_label(t) for t in ["Tổng công ty Becamex", "Công an", "Cộng đồng"]]
+    [False, False, False]
+    """
+    if text.lstrip()[:1].lower() not in ("t", "c", "g", "s"):
+        return False
+    match = _TOTAL.match(fold(text))
+    if not match:
+        return False
+    rest = match.group(2).strip()
+    if not rest or rest[0] in ":=-–—(.,;" or rest[0].isdigit():
+        return True
+    return rest.split()[0] in _TOTAL_NEXT_WORDS
+
+
+def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str | None:
+    """Return why a row below the header is not data ("blank", "total", "note", …), or None.
+
+    ``header_keys`` are the header row's cells as :func:`fold`-ed labels, to spot a header
+    repeated further down ("repeated_header").
+
+    >>> skip_reason(["", None]), skip_reason([None, "Tổng cộng: 43 điểm", None])
+    ('blank', 'total')
+    >>> skip_reason(["Ghi chú: số liệu tạm tính"]), skip_reason([1, "Trạm Y tế Phú Cường"])
+    ('note', None)
+    >>> skip_reason(["STT", " Tên "], ["stt", "ten"])
+    'repeated_header'
+    """
+    filled = [(c, v) for c, v in enumerate(cells) if not is_blank(v)]
+    if not filled:
+        return "blank"
+    if any(isinstance(v, str) and is_total_label(v) for _, v in filled[:2]):
+        return "total"
+    if len(filled) <= 2 and all(isinstance(v, str) for _, v in filled):
+        if _NOTE.match(fold(" ".join(v for _, v in filled))):
+            return "note"
+    if header_keys and len(filled) >= 2:
+        first, value = filled[0]
+        if first < len(header_keys) and fold(label(value)) == header_keys[first]:
+            keys = [fold(label(v)) for v in cells]
+            width = max(len(keys), len(header_keys))
+            if keys + [""] * (width - len(keys)) == header_keys + [""] * (width - len(header_keys)):
+                return "repeated_header"
+    return None

@@ -1,0 +1,85 @@
+"""The ingest report: every data row's fate, with reasons in Vietnamese and English."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ingest.errors import Problem
+
+
+@dataclass
+class RowResult:
+    """What happened to one data row."""
+
+    sheet: str | None
+    row: int
+    status: str  # "accepted" or "rejected"
+    reason: str | None = None
+    column: str | None = None
+    message_vi: str | None = None
+    message_en: str | None = None
+    source_id: str | None = None
+    unit_codes: dict[str, str] = field(default_factory=dict)
+    lon: float | None = None
+    lat: float | None = None
+    approximate: bool = False
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def rejected(cls, sheet: str | None, row: int, problem: Problem, column: str | None) -> RowResult:
+        """Return a rejected row from a problem."""
+        return cls(sheet=sheet, row=row, status="rejected", reason=problem.code, column=column,
+                   message_vi=problem.message_vi, message_en=problem.message_en)
+
+    def warn(self, problem: Problem, column: str | None = None) -> None:
+        """Add a warning (the row is kept)."""
+        self.warnings.append({**problem.as_dict(), "column": column or ""})
+
+
+@dataclass
+class Diff:
+    """How a publication changes the layer within its scope."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class Report:
+    """The result of reading, validating and (maybe) publishing one feed."""
+
+    file: str
+    layer: str
+    sha256: str
+    rows: list[RowResult] = field(default_factory=list)
+    diff: Diff = field(default_factory=Diff)
+    publication: int | None = None
+    dry_run: bool = False
+    refused: Problem | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    skipped_rows: list[tuple[str | None, int, str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status == "accepted"]
+
+    @property
+    def rejected(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status == "rejected"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data."""
+        return {
+            "file": self.file, "layer": self.layer, "sha256": self.sha256,
+            "publication": self.publication, "dry_run": self.dry_run,
+            "refused": self.refused.as_dict() if self.refused else None,
+            "counts": {"rows": len(self.rows), "accepted": len(self.accepted),
+                       "rejected": len(self.rejected)},
+            "diff": asdict(self.diff),
+            "ignored_columns": self.ignored_columns,
+            "skipped_rows": [{"sheet": s, "row": n, "reason": why} for s, n, why in self.skipped_rows],
+            "rows": [asdict(r) for r in self.rows],
+        }

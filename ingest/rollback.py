@@ -1,0 +1,38 @@
+"""Restore a layer to its state at an earlier publication, as a new publication."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from epimap.db import Bind, session_scope
+from ingest.errors import FeedError
+from ingest.publish import PublishInfo, diff, publish, resolve_scope
+from ingest.report import Diff
+from layers.catalog import Layer
+from layers.store import get_publication, live_at
+
+
+def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
+             scope_code: str | None = None) -> tuple[int, Diff]:
+    """Publish the layer's features as they were at ``publication_id``; return (new id, diff)."""
+    with session_scope(bind) as session:
+        target = get_publication(session, layer, publication_id)
+        if target is None:
+            raise FeedError("unknown_publication",
+                            f"Lớp “{layer.title_vi}” không có lần xuất bản số {publication_id}.",
+                            f"Layer '{layer.title_en}' has no publication {publication_id}.")
+        scope = resolve_scope(session, target.boundary_set, scope_code or target.scope_code)
+        session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
+        session.execute(text(
+            "CREATE TEMP TABLE ingest_staging ON COMMIT DROP AS SELECT row_number() OVER () AS seq,"  # noqa: S608
+            " f.source_id, f.geom, f.props, f.approximate, f.units, f.unit_code, f.content_hash,"
+            " f.source_row AS row_no FROM feature f WHERE f.layer_id = :l AND "  # noqa: S608
+            + live_at(publication_id) + " AND f.units ->> :scope_level = :scope"),
+            {"l": layer.id, "as_of": publication_id, "scope_level": scope.level, "scope": scope.code})
+        change = diff(session, layer, scope)
+        info = PublishInfo(author=author, action="rollback", note=note,
+                           source_name=target.source_name, source_sha256=target.source_sha256,
+                           restores_publication=publication_id)
+        new_id = publish(session, layer, scope, info, change)
+        session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
+    return new_id, change

@@ -1,0 +1,177 @@
+"""Turn one feed row into a candidate feature: typed attributes and a WGS84 geometry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import shapely
+from shapely.geometry import Point
+
+from boundaries.names import fold
+from ingest.coords import fix_lat_lon, parse_coordinate, parse_latlon_pair, parse_wkt_polygon, vn2000_to_wgs84
+from ingest.errors import Problem, ValueProblem
+from ingest.mapping import ColumnMap
+from ingest.readers import Row
+from ingest.values import clean_text, parse_date, parse_int, parse_number, parse_phone
+from layers.catalog import Attribute, Layer
+
+
+class RowRejected(Exception):
+    """The row cannot become a feature; carries the problem and the column at fault."""
+
+    def __init__(self, problem: Problem, column: str | None) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
+        self.column = column
+
+
+@dataclass
+class Candidate:
+    """A parsed row waiting to be located and published."""
+
+    sheet: str | None
+    row: int
+    props: dict[str, Any]
+    geometry: shapely.Geometry | None
+    source_id: str | None = None
+    commune: str | None = None
+    district: str | None = None
+    warnings: list[tuple[Problem, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What parsing needs besides the row: the layer, its column map, the province."""
+
+    layer: Layer
+    columns: ColumnMap
+    province_code: str
+
+
+def _choice(attribute: Attribute, raw: Any) -> str:
+    folded = fold(str(raw))
+    for choice, aliases in attribute.choices.items():
+        if folded == choice or folded in aliases:
+            return choice
+    raise ValueProblem(
+        "unknown_choice",
+        f"Giá trị “{str(raw)[:50]}” không thuộc các lựa chọn: {', '.join(attribute.choices)}.",
+        f"Value '{str(raw)[:50]}' is not one of: {', '.join(attribute.choices)}.",
+    )
+
+
+def _typed(attribute: Attribute, raw: Any) -> Any:
+    if attribute.type == "int":
+        return parse_int(raw)
+    if attribute.type == "number":
+        return parse_number(raw)
+    if attribute.type == "date":
+        parsed: date | None = parse_date(raw)
+        return parsed.isoformat() if parsed else None
+    if attribute.type == "phone":
+        return parse_phone(raw)
+    if attribute.type == "choice":
+        return _choice(attribute, raw) if clean_text(raw) else attribute.default
+    return clean_text(raw)
+
+
+def _attribute(attribute: Attribute, row: Row, header: str | None, candidate: Candidate) -> Any:
+    raw = row.cells.get(header) if header else None
+    try:
+        value = _typed(attribute, raw)
+    except ValueProblem as problem:
+        if attribute.type in ("phone", "choice"):  # keep the row, keep the text, warn
+            candidate.warnings.append((problem, header))
+            return clean_text(raw) if attribute.type == "phone" else attribute.default
+        raise RowRejected(problem, header) from problem
+    if value is None and attribute.required:
+        raise RowRejected(_missing(attribute), header)
+    return value if value is not None else attribute.default
+
+
+def _missing(attribute: Attribute) -> Problem:
+    return Problem(f"missing_{attribute.name}",
+                   f"Thiếu giá trị bắt buộc: {attribute.label_vi}.",
+                   f"Missing required value: {attribute.label_en}.")
+
+
+def _cell(row: Row, columns: ColumnMap, role: str) -> Any:
+    header = columns.location.get(role)
+    value = row.cells.get(header) if header else None
+    return None if clean_text(value) is None else value
+
+
+def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
+    columns = context.columns
+    role = "latlon"
+    try:
+        if _cell(row, columns, "latlon") is not None:
+            lat, lon = parse_latlon_pair(row.cells[columns.location["latlon"]])
+        elif _cell(row, columns, "lat") is not None and _cell(row, columns, "lon") is not None:
+            role = "lat"
+            lat = parse_coordinate(row.cells[columns.location["lat"]], "lat")
+            lon = parse_coordinate(row.cells[columns.location["lon"]], "lon")
+        elif _cell(row, columns, "vn2000_x") is not None and _cell(row, columns, "vn2000_y") is not None:
+            role = "vn2000_x"
+            lat, lon = vn2000_to_wgs84(parse_number(row.cells[columns.location["vn2000_x"]]),
+                                       parse_number(row.cells[columns.location["vn2000_y"]]),
+                                       province_code=context.province_code)
+        else:
+            return None
+        lat, lon, swapped = fix_lat_lon(lat, lon)
+    except ValueProblem as problem:
+        raise RowRejected(problem, columns.location.get(role)) from problem
+    if swapped:
+        candidate.warnings.append((Problem(
+            "swapped_lat_lon", "Vĩ độ và kinh độ bị đảo ngược; đã sửa.",
+            "Latitude and longitude were swapped; fixed."), columns.location.get(role)))
+    return Point(lon, lat)
+
+
+def _polygon(row: Row, context: RowContext) -> shapely.Geometry | None:
+    header = context.columns.location.get("wkt")
+    if header is None or _cell(row, context.columns, "wkt") is None:
+        return None
+    try:
+        return parse_wkt_polygon(row.cells[header])
+    except ValueProblem as problem:
+        raise RowRejected(problem, header) from problem
+
+
+def _check_dates(props: dict[str, Any], context: RowContext) -> None:
+    start, end = props.get("valid_from"), props.get("valid_to")
+    if start and end and end < start:
+        layer = context.layer
+        header = context.columns.attributes.get("valid_to")
+        raise RowRejected(Problem(
+            "invalid_date_range",
+            f"{layer.attribute('valid_to').label_vi} ({end}) trước {layer.attribute('valid_from').label_vi}"
+            f" ({start}).",
+            f"{layer.attribute('valid_to').label_en} ({end}) is before "
+            f"{layer.attribute('valid_from').label_en} ({start}).",
+        ), header)
+
+
+def parse_row(row: Row, context: RowContext) -> Candidate:
+    """Parse a row into a candidate, or raise ``RowRejected`` with the reason and column."""
+    columns = context.columns
+    candidate = Candidate(sheet=row.sheet, row=row.number, props={}, geometry=None)
+    for attribute in context.layer.attributes:
+        candidate.props[attribute.name] = _attribute(
+            attribute, row, columns.attributes.get(attribute.name), candidate)
+    _check_dates(candidate.props, context)
+    if context.layer.geometry == "point":
+        candidate.geometry = _point(row, context, candidate)
+    else:
+        candidate.geometry = _polygon(row, context)
+    candidate.source_id = clean_text(_cell(row, columns, "source_id"))
+    candidate.commune = clean_text(_cell(row, columns, "commune"))
+    candidate.district = clean_text(_cell(row, columns, "district"))
+    if candidate.geometry is None and not candidate.commune:
+        raise RowRejected(Problem(
+            "no_location", "Không có tọa độ và không có tên xã/phường để xác định vị trí.",
+            "No coordinates and no commune name to locate the row."),
+            columns.location.get("latlon") or columns.location.get("lat") or columns.location.get("wkt"))
+    return candidate

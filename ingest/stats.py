@@ -1,0 +1,525 @@
+"""Ingest statistics feeds per administrative unit and day, and read them back rolled up.
+
+A feed table has one of two shapes, recognised by its headers (aliases from the catalogue's
+``statistics`` section, compared folded):
+
+* WIDE: unit columns, then one column per day (headers that :func:`ingest.values.parse_date`
+  reads, e.g. ``10/08/2021``).  The metric is the ``metric`` argument, else the one metric
+  whose alias the sheet name or the headers contain (sheet "F0 theo xã" -> ``new_cases``).
+* LONG: a date column, unit columns and either a value column (its metric from a metric
+  column, the ``metric`` argument or the sheet name/headers) or one column per metric named
+  by a metric alias ("Ca mới", "Mũi 1").
+
+Units come from the commune column (the district column only narrows the search) and are
+kept at the set's lowest level; a table with only a district column holds district-level
+statistics.  Values are written to ``unit_stat`` with one upsert; blank cells are no value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from boundaries.names import fold
+from boundaries.queries import Unit, find_units, get_unit, set_levels
+from epimap.db import Bind, session_scope
+from ingest.errors import FeedError, Problem, ValueProblem
+from ingest.readers import Row, Table, read_tables
+from ingest.report import Diff, Report, RowResult
+from ingest.values import clean_text, parse_date, parse_number, quote_value
+from layers.catalog import Catalog
+
+__all__ = ["LAYER", "ingest_stats", "stat_series", "stat_totals"]
+
+LAYER = "unit_stats"
+DISTRICT_LEVEL = "district"
+Key = tuple[str, str, date]  # unit code, metric, day
+
+_PAREN = re.compile(r"\([^)]*\)")
+_TRAILING_DATE = re.compile(r"(?:^|\s)(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """A column holding numbers: its metric and day, or None when another column gives them."""
+
+    header: str
+    metric: str | None
+    day: date | None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a table's columns map to units, days, metrics and values."""
+
+    unit: str
+    district: str | None
+    level: str
+    date: str | None
+    metric: str | None
+    values: tuple[ValueColumn, ...]
+    ignored: tuple[str, ...] = ()
+
+
+class _Rejection(Exception):
+    """A data row is rejected for a problem found in one of its columns."""
+
+    def __init__(self, problem: Problem, column: str | None) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
+        self.column = column
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _alias_match(key: str, aliases: Iterable[str]) -> bool:
+    """Tell whether a folded text equals an alias (or starts with an alias ending in "*")."""
+    return any(key.startswith(a[:-1]) if a.endswith("*") else key == a for a in aliases)
+
+
+def _header_keys(header: str) -> list[str]:
+    """Return the folded header, then the folded header without its "(…)" parts.
+
+    >>> _header_keys("Số ca mới (ca)"), _header_keys("Xã/Phường")
+    (['so ca moi ca', 'so ca moi'], ['xa phuong'])
+    """
+    full, bare = fold(header), fold(_PAREN.sub(" ", header))
+    return [full] if bare in ("", full) else [full, bare]
+
+
+def _metric_named(key: str, catalog: Catalog) -> str | None:
+    """Return the metric whose id or alias is the folded text, or None."""
+    for metric in catalog.metrics.values():
+        if key == fold(metric.id) or _alias_match(key, metric.aliases):
+            return metric.id
+    return None
+
+
+def _metrics_in(label: str, catalog: Catalog) -> set[str]:
+    """Return the metrics one of whose aliases appears as whole words in a label."""
+    padded = f" {fold(label)} "
+    found = set()
+    for metric in catalog.metrics.values():
+        for alias in metric.aliases:
+            word = f" {alias[:-1]}" if alias.endswith("*") else f" {alias} "
+            if word in padded:
+                found.add(metric.id)
+    return found
+
+
+def _role(header: str, catalog: Catalog) -> tuple[str, str | None] | None:
+    """Return a header's role (commune, district, date, metric_value, value, metric) and metric."""
+    roles = catalog.stat_columns
+    for key in _header_keys(header):
+        for role in ("commune", "district", "date"):
+            if _alias_match(key, roles[role]):
+                return role, None
+        if metric := _metric_named(key, catalog):
+            return "metric_value", metric
+        for role in ("value", "metric"):
+            if _alias_match(key, roles[role]):
+                return role, None
+    return None
+
+
+def _day_of(header: str) -> date | None:
+    """Return the day a header names (alone or at its end), or None.
+
+    >>> _day_of("10/08/2021"), _day_of("Ca mới 11/08/2021"), _day_of("2021-08-12"), _day_of("Xã")
+    (datetime.date(2021, 8, 10), datetime.date(2021, 8, 11), datetime.date(2021, 8, 12), None)
+    """
+    try:
+        return parse_date(header)
+    except ValueProblem:
+        pass
+    match = _TRAILING_DATE.search(header)
+    try:
+        return parse_date(match[1]) if match else None
+    except ValueProblem:
+        return None
+
+
+def _claim(taken: dict, key: object, header: str) -> None:
+    """Record the column of a role, refusing a second column for the same role."""
+    if key in taken:
+        raise FeedError(
+            "duplicate_column",
+            f"Hai cột “{taken[key]}” và “{header}” cùng chứa một loại dữ liệu; hãy bỏ bớt một cột.",
+            f"Columns “{taken[key]}” and “{header}” hold the same data; remove one of them.",
+        )
+    taken[key] = header
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def unknown_metric(catalog: Catalog, what: str | None = None) -> FeedError:
+    """Return the error for a table whose metric cannot be told, listing the metric ids."""
+    listing = ", ".join(f"{m.id} ({m.label_vi})" for m in catalog.metrics.values())
+    listing_en = ", ".join(f"{m.id} ({m.label_en})" for m in catalog.metrics.values())
+    vi = f"Không có loại số liệu “{what}”." if what else "Không xác định được loại số liệu của bảng."
+    en = f"There is no metric “{what}”." if what else "Cannot tell which metric the table holds."
+    return FeedError("unknown_metric", f"{vi} Hãy chọn một trong: {listing}.",
+                     f"{en} Choose one of: {listing_en}.")
+
+
+def _layout_error(code: str, sheet: str | None, vi: str, en: str) -> FeedError:
+    """Return a layout error naming the sheet."""
+    where_vi = f" (trang tính “{sheet}”)" if sheet is not None else ""
+    where_en = f" (sheet “{sheet}”)" if sheet is not None else ""
+    return FeedError(code, vi + where_vi + ".", en + where_en + ".")
+
+
+def _table_metric(table: Table, catalog: Catalog, metric: str | None) -> str:
+    """Return the metric of a table whose columns don't name it: argument, sheet name or headers."""
+    if metric is not None:
+        return metric
+    for label in (table.sheet or "", " | ".join(table.headers)):
+        found = _metrics_in(label, catalog)
+        if len(found) == 1:
+            return found.pop()
+    raise unknown_metric(catalog)
+
+
+def _unit_columns(table: Table, roles: dict[str, str], levels: list[str]) -> tuple[str, str | None, str]:
+    """Return the unit column, the parent-hint column and the level the units are at."""
+    if "commune" in roles:
+        return roles["commune"], roles.get("district"), levels[-1]
+    if "district" not in roles:
+        raise _layout_error("no_unit_column", table.sheet, "Không tìm thấy cột tên xã/phường hay huyện",
+                            "No commune or district name column found")
+    if DISTRICT_LEVEL not in levels[:-1]:
+        raise _layout_error("no_district_level", table.sheet,
+                            "Bộ ranh giới này không có cấp huyện; hãy ghi số liệu theo xã/phường",
+                            "This boundary set has no district level; give statistics per commune")
+    return roles["district"], None, DISTRICT_LEVEL
+
+
+def _value_columns(table: Table, roles: dict[str, str], days: dict[date, str], by_metric: dict[str, str],
+                   catalog: Catalog, metric: str | None) -> tuple[ValueColumn, ...]:
+    """Return the value columns of a long table (date column) or a wide one (day columns)."""
+    if "date" not in roles:
+        if not days:
+            raise _layout_error("unknown_layout", table.sheet,
+                                "Bảng không có cột ngày hay các cột theo từng ngày",
+                                "The table has neither a date column nor one column per day")
+        chosen = _table_metric(table, catalog, metric)
+        return tuple(ValueColumn(header, chosen, day) for day, header in days.items())
+    if by_metric:
+        return tuple(ValueColumn(header, m, None) for m, header in by_metric.items())
+    if "value" not in roles:
+        raise _layout_error("unknown_layout", table.sheet, "Bảng có cột ngày nhưng không có cột số liệu",
+                            "The table has a date column but no value column")
+    chosen = None if "metric" in roles else _table_metric(table, catalog, metric)
+    return (ValueColumn(roles["value"], chosen, None),)
+
+
+def table_layout(table: Table, catalog: Catalog, levels: list[str], metric: str | None = None) -> Layout:
+    """Recognise a statistics table's shape from its headers."""
+    roles: dict[str, str] = {}
+    days: dict[date, str] = {}
+    by_metric: dict[str, str] = {}
+    for header in table.headers:
+        found = _role(header, catalog)
+        if found and found[0] == "metric_value":
+            _claim(by_metric, found[1], header)
+        elif found:
+            _claim(roles, found[0], header)
+        elif (day := _day_of(header)) is not None:
+            _claim(days, day, header)
+    unit, district, level = _unit_columns(table, roles, levels)
+    values = _value_columns(table, roles, days, by_metric, catalog, metric)
+    metric_column = roles.get("metric") if any(v.metric is None for v in values) else None
+    used = {unit, district, roles.get("date"), metric_column, *(v.header for v in values)}
+    return Layout(unit=unit, district=district, level=level, date=roles.get("date"), metric=metric_column,
+                  values=values, ignored=tuple(h for h in table.headers if h not in used))
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _Units:
+    """Resolves unit names inside the scope, caching each (name, district, level) lookup."""
+
+    session: Session
+    set_name: str
+    scope: str
+    cache: dict[tuple[str, str | None, str], str | Problem] = field(default_factory=dict)
+
+    def resolve(self, name: str, district: str | None, level: str) -> str | Problem:
+        """Return the code of the one unit a name (and district hint) designates, or the problem."""
+        key = (name, district, level)
+        if key not in self.cache:
+            units = find_units(self.session, self.set_name, name, within=self.scope, parent_hint=district)
+            units = [u for u in units if u.level == level]
+            self.cache[key] = units[0].code if len(units) == 1 else self._problem(name, district, units)
+        return self.cache[key]
+
+    def _problem(self, name: str, district: str | None, units: list[Unit]) -> Problem:
+        """Return the unknown/ambiguous unit problem for a name."""
+        shown = quote_value(name) + (f" ({quote_value(district)})" if district else "")
+        if not units:
+            return Problem("unknown_unit",
+                           f"Không tìm thấy đơn vị hành chính “{shown}” trong phạm vi {self.scope}.",
+                           f"No administrative unit “{shown}” found within {self.scope}.")
+        listing = ", ".join(f"{u.name} [{u.code}] – {self._parent_name(u.parent_code)}" for u in units)
+        return Problem("ambiguous_unit",
+                       f"Tên “{shown}” khớp nhiều đơn vị: {listing}; hãy ghi rõ huyện.",
+                       f"Name “{shown}” matches several units: {listing}; give the district.")
+
+    def _parent_name(self, code: str | None) -> str:
+        """Return the name of a parent unit (its code when unknown)."""
+        parent = get_unit(self.session, self.set_name, code) if code else None
+        return parent.name if parent else str(code)
+
+
+def _cell_text(row: Row, header: str | None) -> str | None:
+    """Return a cell as clean text, rejecting the row when it is too long."""
+    if header is None:
+        return None
+    try:
+        return clean_text(row.cells.get(header))
+    except ValueProblem as problem:
+        raise _Rejection(problem, header) from None
+
+
+def _numbers(layout: Layout, row: Row) -> list[tuple[ValueColumn, float]]:
+    """Return the non-blank numbers of a row, rejecting it for a bad or negative one."""
+    found = []
+    for column in layout.values:
+        cell = row.cells.get(column.header)
+        try:
+            value = parse_number(cell)
+        except ValueProblem as problem:
+            raise _Rejection(_in_column(problem, column.header), column.header) from None
+        if value is not None and value < 0:
+            shown = quote_value(cell)
+            raise _Rejection(Problem("invalid_number",
+                                     f"Cột “{column.header}”: số liệu “{shown}” không được âm.",
+                                     f"Column “{column.header}”: value “{shown}” cannot be negative."),
+                             column.header)
+        if value is not None:
+            found.append((column, value))
+    return found
+
+
+def _in_column(problem: Problem, header: str) -> Problem:
+    """Return a copy of a problem whose messages name the column."""
+    return Problem(problem.code, f"Cột “{header}”: {problem.message_vi}",
+                   f"Column “{header}”: {problem.message_en}")
+
+
+def _row_day(layout: Layout, row: Row) -> date | None:
+    """Return the day of a long row (None for wide tables), rejecting a blank or bad date."""
+    if layout.date is None:
+        return None
+    try:
+        day = parse_date(row.cells.get(layout.date))
+    except ValueProblem as problem:
+        raise _Rejection(problem, layout.date) from None
+    if day is None:
+        raise _Rejection(Problem("missing_date", "Dòng thiếu ngày.", "The row has no date."), layout.date)
+    return day
+
+
+def _row_metric(layout: Layout, row: Row, catalog: Catalog) -> str | None:
+    """Return the metric named in a row's metric column (None without one), rejecting unknown ones."""
+    if layout.metric is None:
+        return None
+    name = _cell_text(row, layout.metric)
+    metric = _metric_named(fold(name), catalog) if name else None
+    if metric is None:
+        problem = unknown_metric(catalog, quote_value(name)) if name else Problem(
+            "missing_metric", "Dòng thiếu loại số liệu.", "The row does not say which metric it holds.")
+        raise _Rejection(problem, layout.metric)
+    return metric
+
+
+def _read_row(units: _Units, catalog: Catalog, layout: Layout, row: Row) -> tuple[RowResult | None, dict]:
+    """Return a row's result and its values by (unit, metric, day); None for a heading row."""
+    try:
+        numbers = _numbers(layout, row)
+        name = _cell_text(row, layout.unit)
+        if name is None:
+            if not numbers:
+                return None, {}
+            raise _Rejection(_missing_unit(layout.unit), layout.unit)
+        day, metric = _row_day(layout, row), _row_metric(layout, row, catalog)
+        code = units.resolve(name, _cell_text(row, layout.district), layout.level)
+        if isinstance(code, Problem):
+            raise _Rejection(code, layout.unit)
+    except _Rejection as rejection:
+        return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column), {}
+    values = {(code, column.metric or metric, column.day or day): value for column, value in numbers}
+    return RowResult(row.sheet, row.number, "accepted", unit_codes={layout.level: code}), values
+
+
+def _missing_unit(header: str) -> Problem:
+    """Return the problem for a row with values but no unit name."""
+    return Problem("missing_unit", f"Dòng có số liệu nhưng thiếu tên đơn vị ở cột “{header}”.",
+                   f"The row has values but no unit name in column “{header}”.")
+
+
+def _duplicate(key: Key, first_row: int) -> Problem:
+    """Return the problem for a (unit, metric, day) given a second time."""
+    code, metric, day = key
+    shown = day.strftime("%d/%m/%Y")
+    return Problem("duplicate_unit",
+                   f"Đơn vị {code} đã có số liệu {metric} ngày {shown} ở dòng {first_row}.",
+                   f"Unit {code} already has a {metric} value for {shown} on row {first_row}.")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _columns(values: dict[Key, float]) -> tuple[list[str], list[str], list[date]]:
+    """Return the unit codes, metrics and days of the keys as three parallel lists."""
+    return [k[0] for k in values], [k[1] for k in values], [k[2] for k in values]
+
+
+def _diff(session: Session, set_name: str, values: dict[Key, float]) -> Diff:
+    """Count how many values the feed adds, changes or leaves as they are."""
+    codes, metrics, days = _columns(values)
+    rows = session.execute(text(
+        "SELECT s.unit_code, s.metric, s.day, s.value FROM unit_stat s"
+        " JOIN unnest(CAST(:u AS text[]), CAST(:m AS text[]), CAST(:d AS date[]))"
+        " AS k(unit_code, metric, day) USING (unit_code, metric, day) WHERE s.boundary_set = :s"),
+        {"s": set_name, "u": codes, "m": metrics, "d": days})
+    existing = {(r.unit_code, r.metric, r.day): r.value for r in rows}
+    changed = sum(1 for k, v in values.items() if k in existing and existing[k] != v)
+    unchanged = sum(1 for k, v in values.items() if k in existing and existing[k] == v)
+    return Diff(added=len(values) - len(existing), changed=changed, unchanged=unchanged)
+
+
+def _upsert(session: Session, set_name: str, values: dict[Key, float], source_name: str) -> None:
+    """Insert or update every value in one statement."""
+    if not values:
+        return
+    codes, metrics, days = _columns(values)
+    session.execute(text(
+        "INSERT INTO unit_stat (boundary_set, unit_code, metric, day, value, source_name, updated_at)"
+        " SELECT :s, u, m, d, v, :src, now() FROM unnest(CAST(:u AS text[]), CAST(:m AS text[]),"
+        " CAST(:d AS date[]), CAST(:v AS float8[])) AS k(u, m, d, v)"
+        " ON CONFLICT (boundary_set, unit_code, metric, day) DO UPDATE"
+        " SET value = EXCLUDED.value, source_name = EXCLUDED.source_name, updated_at = now()"),
+        {"s": set_name, "src": source_name, "u": codes, "m": metrics, "d": days, "v": list(values.values())})
+
+
+def _sha256(path: Path) -> str:
+    """Return the file's SHA-256 in hex."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _check_scope(session: Session, catalog: Catalog, set_name: str, scope_code: str,
+                 metric: str | None) -> list[str]:
+    """Return the set's levels, refusing an unknown scope unit or metric."""
+    if metric is not None and metric not in catalog.metrics:
+        raise unknown_metric(catalog, metric)
+    if get_unit(session, set_name, scope_code) is None:
+        raise FeedError("unknown_scope",
+                        f"Không có đơn vị {scope_code} trong bộ ranh giới “{set_name}”.",
+                        f"There is no unit {scope_code} in boundary set “{set_name}”.")
+    return set_levels(session, set_name)
+
+
+def _read_table(report: Report, units: _Units, catalog: Catalog, table: Table, layout: Layout,
+                values: dict[Key, float], first_rows: dict[Key, int]) -> None:
+    """Add a table's rows to the report and their values to ``values``, rejecting duplicates."""
+    report.ignored_columns += [h for h in layout.ignored if h not in report.ignored_columns]
+    for row in table.rows:
+        result, found = _read_row(units, catalog, layout, row)
+        if result is None:
+            report.skipped_rows.append((table.sheet, row.number, "no_unit"))
+            continue
+        repeated = next((k for k in found if k in values), None)
+        if repeated is not None:
+            result = RowResult.rejected(row.sheet, row.number, _duplicate(repeated, first_rows[repeated]),
+                                        layout.unit)
+        else:
+            values.update(found)
+            first_rows.update(dict.fromkeys(found, row.number))
+        report.rows.append(result)
+    report.skipped_rows += [(table.sheet, number, why) for number, why in table.skipped]
+
+
+def ingest_stats(bind: Bind, path: Path, *, catalog: Catalog, set_name: str, scope_code: str,
+                 metric: str | None = None, sheet: str | None = None, dry_run: bool = False,
+                 source_name: str | None = None) -> Report:
+    """Read a statistics feed, validate every row and upsert its values into ``unit_stat``."""
+    path = Path(path)
+    report = Report(file=path.name, layer=LAYER, sha256=_sha256(path), dry_run=dry_run)
+    values: dict[Key, float] = {}
+    with session_scope(bind) as session:
+        levels = _check_scope(session, catalog, set_name, scope_code, metric)
+        units = _Units(session, set_name, scope_code)
+        for table in read_tables(path, sheet=sheet):
+            layout = table_layout(table, catalog, levels, metric)
+            _read_table(report, units, catalog, table, layout, values, {})
+        if not report.accepted:
+            report.refused = Problem("no_accepted_rows", "Không có dòng số liệu nào hợp lệ; không ghi gì.",
+                                     "No data row was accepted; nothing was written.")
+            return report
+        report.diff = _diff(session, set_name, values)
+        if not dry_run:
+            _upsert(session, set_name, values, source_name or path.name)
+    return report
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_ROLLED_UP = text(
+    """
+    WITH RECURSIVE tree AS (
+        SELECT code AS root, code, ARRAY[]::text[] AS above FROM admin_unit
+        WHERE boundary_set = :s AND CASE WHEN :children THEN parent_code = :c ELSE code = :c END
+        UNION ALL
+        SELECT t.root, u.code, t.above || t.code FROM admin_unit u
+        JOIN tree t ON u.boundary_set = :s AND u.parent_code = t.code
+        WHERE u.code <> ALL (t.above || t.code)
+    )
+    SELECT t.root, v.day, sum(v.value) AS value FROM tree t
+    JOIN unit_stat v ON v.boundary_set = :s AND v.metric = :m AND v.unit_code = t.code
+    WHERE v.day BETWEEN :start AND :end AND NOT EXISTS (
+        SELECT 1 FROM unit_stat o WHERE o.boundary_set = :s AND o.metric = :m AND o.day = v.day
+        AND o.unit_code = ANY (t.above))
+    GROUP BY t.root, v.day ORDER BY t.root, v.day
+    """
+)
+
+
+def _rolled_up(session: Session, set_name: str, code: str, metric: str, *, children: bool,
+               start: date = date.min, end: date = date.max) -> list[tuple[str, date, float]]:
+    """Return (unit, day, value) rolled up for a unit (or each child of it) over a day range.
+
+    A unit's own value for a day wins; otherwise its children's (rolled-up) values are summed.
+    """
+    rows = session.execute(_ROLLED_UP, {"s": set_name, "c": code, "m": metric, "children": children,
+                                        "start": start, "end": end})
+    return [(r.root, r.day, float(r.value)) for r in rows]
+
+
+def stat_series(session: Session, set_name: str, unit_code: str, metric: str) -> list[tuple[date, float]]:
+    """Return a unit's daily values, summing its descendants' on days it has no value of its own."""
+    rows = _rolled_up(session, set_name, unit_code, metric, children=False)
+    return [(day, value) for _, day, value in rows]
+
+
+def stat_totals(session: Session, set_name: str, parent_code: str, metric: str, start: date,
+                end: date) -> dict[str, float]:
+    """Return each child unit's rolled-up total over [start, end]; children without data are left out."""
+    totals: dict[str, float] = {}
+    for code, _, value in _rolled_up(session, set_name, parent_code, metric, children=True,
+                                     start=start, end=end):
+        totals[code] = totals.get(code, 0.0) + value
+    return totals

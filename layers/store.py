@@ -1,0 +1,118 @@
+"""Versioned layer storage: catalogue rows, publications, current and past features."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from layers.catalog import Catalog, Layer
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One publication of a layer."""
+
+    id: int
+    layer_id: str
+    created_at: datetime
+    author: str
+    action: str
+    source_name: str | None
+    source_sha256: str | None
+    boundary_set: str
+    scope_code: str
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    rejected: int
+    note: str | None
+    legal_ref: str | None
+    restores_publication: int | None
+
+
+def sync_catalog(session: Session, catalog: Catalog) -> None:
+    """Mirror the catalogue's layers into the ``layer`` table."""
+    for layer in catalog.layers.values():
+        session.execute(
+            text(
+                "INSERT INTO layer (id, title_vi, title_en, geometry_type, public, definition)"
+                " VALUES (:id, :vi, :en, :g, :p, CAST(:d AS jsonb)) ON CONFLICT (id) DO UPDATE SET"
+                " title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en,"
+                " geometry_type = EXCLUDED.geometry_type, public = EXCLUDED.public,"
+                " definition = EXCLUDED.definition"
+            ),
+            {"id": layer.id, "vi": layer.title_vi, "en": layer.title_en, "g": layer.geometry,
+             "p": layer.public, "d": json.dumps({"attributes": [a.name for a in layer.attributes],
+                                                  "public_attributes": list(layer.public_attributes)})},
+        )
+
+
+_PUBLICATION_COLUMNS = (
+    "id, layer_id, created_at, author, action, source_name, source_sha256, boundary_set, scope_code, added,"
+    " changed, removed, unchanged, rejected, note, legal_ref, restores_publication"
+)
+
+
+def history(session: Session, layer: Layer, limit: int = 100) -> list[Publication]:
+    """Return a layer's publications, newest first."""
+    rows = session.execute(
+        text(f"SELECT {_PUBLICATION_COLUMNS} FROM publication WHERE layer_id = :l"  # noqa: S608
+             " ORDER BY id DESC LIMIT :n"),
+        {"l": layer.id, "n": limit},
+    ).mappings()
+    return [Publication(**r) for r in rows]
+
+
+def get_publication(session: Session, layer: Layer, publication_id: int) -> Publication | None:
+    """Return one publication of a layer."""
+    row = session.execute(
+        text(f"SELECT {_PUBLICATION_COLUMNS} FROM publication WHERE layer_id = :l AND id = :p"),  # noqa: S608
+        {"l": layer.id, "p": publication_id},
+    ).mappings().first()
+    return Publication(**row) if row else None
+
+
+def current_publication(session: Session, layer: Layer) -> Publication | None:
+    """Return the layer's latest publication."""
+    found = history(session, layer, limit=1)
+    return found[0] if found else None
+
+
+def live_at(as_of: int | None, alias: str = "f") -> str:
+    """Return the SQL condition selecting feature rows alive at a publication (None: now).
+
+    >>> live_at(None)
+    'f.valid_to_pub IS NULL'
+    >>> live_at(7)
+    'f.valid_from_pub <= :as_of AND (f.valid_to_pub IS NULL OR f.valid_to_pub > :as_of)'
+    """
+    if as_of is None:
+        return f"{alias}.valid_to_pub IS NULL"
+    return (f"{alias}.valid_from_pub <= :as_of AND ({alias}.valid_to_pub IS NULL"
+            f" OR {alias}.valid_to_pub > :as_of)")
+
+
+def features(session: Session, layer: Layer, *, as_of: int | None = None,
+             unit: tuple[str, str] | None = None, public_only: bool = True) -> list[dict]:
+    """Return a layer's features now or at a publication, optionally inside a unit (level, code)."""
+    where = [live_at(as_of), "f.layer_id = :l"]
+    params: dict = {"l": layer.id, "as_of": as_of}
+    if unit:
+        where.append("f.units ->> :unit_level = :unit_code")
+        params.update(unit_level=unit[0], unit_code=unit[1])
+    rows = session.execute(
+        text("SELECT f.source_id, f.props, f.units, f.approximate, f.valid_from_pub,"  # noqa: S608
+             " ST_AsGeoJSON(f.geom, 6) AS geometry FROM feature f WHERE "  # noqa: S608
+             + " AND ".join(where) + " ORDER BY f.source_id"),
+        params,
+    ).mappings()
+    allowed = set(layer.public_attributes) if public_only else None
+    return [{"source_id": r["source_id"], "approximate": r["approximate"], "units": r["units"],
+             "publication": r["valid_from_pub"], "geometry": json.loads(r["geometry"]),
+             "props": {k: v for k, v in r["props"].items() if allowed is None or k in allowed}}
+            for r in rows]
