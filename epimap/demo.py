@@ -45,6 +45,36 @@ NGHE_AN_2025 = (
 
 DEMOS = {"binh-duong": BINH_DUONG_2021, "nghe-an-2025": NGHE_AN_2025}
 
+# The Bình Dương CDC's sample feeds, ingested after the boundaries (file -> layer).
+BINH_DUONG_FEEDS = (
+    ("feeds/binh_duong/xet_nghiem.xlsx", "testing_sites"),
+    ("feeds/binh_duong/diem_tiem_chung.csv", "vaccination_sites"),
+    ("feeds/binh_duong/chot_kiem_soat.csv", "checkpoints"),
+    ("feeds/binh_duong/khu_cach_ly.xlsx", "quarantine_facilities"),
+    ("feeds/binh_duong/vung_phong_toa.csv", "lockdown_zones"),
+    ("feeds/binh_duong/so_ca_theo_xa.xlsx", "unit_stats"),
+)
+
+
+def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope: str = "74") -> list[str]:
+    """Ingest the demo's sample feeds; return one summary line per feed."""
+    from ingest.pipeline import IngestOptions, ingest_feed
+    from ingest.stats import ingest_stats
+    from layers.catalog import default_catalog
+
+    catalog, lines = default_catalog(), []
+    for file, layer in BINH_DUONG_FEEDS:
+        path = data_dir / file
+        if layer == "unit_stats":
+            report = ingest_stats(bind, path, catalog=catalog, set_name=set_name, scope_code=scope,
+                                  source_name=path.name)
+        else:
+            report = ingest_feed(bind, path, layer, catalog,
+                                 IngestOptions(set_name=set_name, scope_code=scope, author="demo"))
+        lines.append(f"{path.name} -> {layer}: {len(report.accepted)} accepted,"
+                     f" {len(report.rejected)} rejected")
+    return lines
+
 
 def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
     """Load every boundary file of a demo; return the number of units loaded."""
@@ -76,7 +106,7 @@ def demo_cli() -> None:
               default=("binh-duong",), show_default=True)
 @pass_app
 def load_command(app: AppContext, if_absent: bool, names: tuple[str, ...]) -> None:
-    """Load the demo boundaries (and, once ingest exists, its feeds)."""
+    """Load the demo boundaries and ingest its sample feeds."""
     for name in names:
         loads = DEMOS[name]
         if if_absent and has_units(app.bind, loads[0].set_name):
@@ -84,3 +114,6 @@ def load_command(app: AppContext, if_absent: bool, names: tuple[str, ...]) -> No
             continue
         units = load_demo_boundaries(app.bind, app.settings.data_dir, loads)
         click.echo(f"demo {name}: {units} units loaded")
+        if name == "binh-duong":
+            for line in load_demo_feeds(app.bind, app.settings.data_dir):
+                click.echo(f"  {line}")

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from epimap import localdb
 from epimap.cli import AppContext, main
 from epimap.db import migrate
-from epimap.demo import BINH_DUONG_2021, NGHE_AN_2025, load_demo_boundaries
+from epimap.demo import BINH_DUONG_2021, NGHE_AN_2025, load_demo_boundaries, load_demo_feeds
 from epimap.settings import load_settings
 from portal import create_app
 
@@ -57,6 +57,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, pool_size=5)
     load_demo_boundaries(engine, DATA, BINH_DUONG_2021)
     load_demo_boundaries(engine, DATA, NGHE_AN_2025)
+    load_demo_feeds(engine, DATA)  # committed: every test starts from the published demo
     yield engine
     engine.dispose()
 

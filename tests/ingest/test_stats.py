@@ -27,7 +27,9 @@ Stored = dict[tuple[str, str, date], float]
 
 
 @pytest.fixture
-def catalog() -> Catalog:
+def catalog(connection: Connection) -> Catalog:
+    """The catalogue, with the demo's statistics cleared inside the test transaction."""
+    connection.execute(text("DELETE FROM unit_stat"))
     return default_catalog()
 
 
