@@ -46,16 +46,19 @@ def _run(app: AppContext, path: Path, layer: str, options: IngestOptions, metric
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the full report (every data row) as JSON here.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True),
+              help="Largest file accepted, in MB (default: the reader's limit, 50 MB).")
 @pass_app
 def ingest_command(app: AppContext, path: Path, layer: str, scope_code: str | None,
                    set_name: str | None, sheet: str | None, metric: str | None, dry_run: bool,
                    force: bool, author: str, note: str | None, legal_ref: str | None,
-                   report_json: Path | None, lang: str) -> None:
+                   report_json: Path | None, lang: str, max_mb: float | None) -> None:
     """Read a CDC feed (CSV, TSV, TXT, XLSX, XLS), validate it and publish it as LAYER."""
     options = IngestOptions(
         set_name=set_name or app.settings.default_set, scope_code=scope_code or app.settings.default_unit,
         author=author, sheet=int(sheet) if sheet and sheet.isdigit() else sheet, dry_run=dry_run,
-        force=force, note=note, legal_ref=legal_ref, progress=True)
+        force=force, note=note, legal_ref=legal_ref, progress=True,
+        max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
     try:
         report = _run(app, path, layer, options, metric)
     except FeedError as exc:

@@ -104,7 +104,7 @@ def _candidates(path: Path, layer: Layer, catalog: Catalog, options: IngestOptio
                                 location=columns.location.get("latlon") or columns.location.get("lat")
                                 or columns.location.get("vn2000_x") or columns.location.get("wkt"))
         report.ignored_columns.extend(c for c in columns.ignored if c not in report.ignored_columns)
-        context = RowContext(layer, columns, province_code=scope.code[:2])
+        context = RowContext(layer, columns, province_code=scope.province)
         for row in table.rows:
             result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
             report.rows.append(result)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.names import name_key
-from boundaries.queries import get_unit, set_levels
+from boundaries.queries import ancestors, get_unit, set_levels
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
@@ -30,6 +30,7 @@ class Scope:
     depth: int
     name: str
     levels: tuple[str, ...]
+    province: str  # code of the top-level unit holding the scope (itself for a province)
 
     @property
     def lowest(self) -> str:
@@ -56,8 +57,9 @@ def resolve_scope(session: Session, set_name: str, code: str) -> Scope:
     if unit is None:
         raise FeedError("unknown_scope", f"Không có đơn vị hành chính mã {code} ({set_name}).",
                         f"No administrative unit with code {code} in {set_name}.")
+    top = (ancestors(session, unit) or [unit])[0]
     return Scope(set_name, unit.code, unit.level, unit.depth, unit.name,
-                 tuple(set_levels(session, set_name)))
+                 tuple(set_levels(session, set_name)), top.code)
 
 
 _STAGING = """

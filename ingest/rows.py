@@ -103,16 +103,28 @@ def _cell(row: Row, columns: ColumnMap, role: str) -> Any:
     return None if clean_text(value) is None else value
 
 
+def _separate_lat_lon(lat_cell: Any, lon_cell: Any) -> tuple[float, float, bool]:
+    """Read a latitude and a longitude cell; return (lat, lon, crossed), crossed when the cells only
+    read the other way round (e.g. 106.65 in the latitude column), so the swap can be fixed and warned."""
+    try:
+        return parse_coordinate(lat_cell, "lat"), parse_coordinate(lon_cell, "lon"), False
+    except ValueProblem as problem:
+        try:
+            return parse_coordinate(lon_cell, "lat"), parse_coordinate(lat_cell, "lon"), True
+        except ValueProblem:
+            raise problem from None
+
+
 def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
     columns = context.columns
-    role = "latlon"
+    role, crossed = "latlon", False
     try:
         if _cell(row, columns, "latlon") is not None:
             lat, lon = parse_latlon_pair(row.cells[columns.location["latlon"]])
         elif _cell(row, columns, "lat") is not None and _cell(row, columns, "lon") is not None:
             role = "lat"
-            lat = parse_coordinate(row.cells[columns.location["lat"]], "lat")
-            lon = parse_coordinate(row.cells[columns.location["lon"]], "lon")
+            lat, lon, crossed = _separate_lat_lon(row.cells[columns.location["lat"]],
+                                                  row.cells[columns.location["lon"]])
         elif _cell(row, columns, "vn2000_x") is not None and _cell(row, columns, "vn2000_y") is not None:
             role = "vn2000_x"
             lat, lon = vn2000_to_wgs84(parse_number(row.cells[columns.location["vn2000_x"]]),
@@ -121,6 +133,7 @@ def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
         else:
             return None
         lat, lon, swapped = fix_lat_lon(lat, lon)
+        swapped = swapped or crossed
     except ValueProblem as problem:
         raise RowRejected(problem, columns.location.get(role)) from problem
     if swapped:

@@ -32,9 +32,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "server_error": {"vi": "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
                      "en": "Something went wrong. Please try again later."},
     "back_home": {"vi": "Về trang chủ", "en": "Back to the home page"},
+    "legend": {"vi": "Chú giải", "en": "Legend"},
+    "updated": {"vi": "Cập nhật", "en": "Updated"},
+    "approximate": {"vi": "Vị trí gần đúng (trung tâm xã/phường).",
+                    "en": "Approximate location (the commune's centre)."},
+    "features_here": {"vi": "điểm ở khu vực này", "en": "features here"},
+    "zoom_in": {"vi": "Phóng to để xem từng điểm.", "en": "Zoom in to see each one."},
     "click_hint": {"vi": "Bấm vào một đơn vị trên bản đồ để xem chi tiết.",
                    "en": "Click a unit on the map to open it."},
 }
+
+
+MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in")
+
+
+def map_texts() -> dict[str, str]:
+    """Return the UI strings the map's script needs, in the current language."""
+    return {key: translate(key) for key in MAP_TEXT_KEYS}
 
 
 def current_language() -> str:

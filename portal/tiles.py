@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from boundaries.queries import set_levels
-from boundaries.tiles import boundary_tile, valid_tile
+from boundaries.tiles import MAX_ZOOM, boundary_tile, valid_tile
+from layers.catalog import Layer, default_catalog
+from layers.meta import extent, layer_state, publication_exists
+from layers.tilecache import TileCache
+from layers.tiles import layer_tile
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
 
 MVT = "application/vnd.mapbox-vector-tile"
 BOUNDARY_MAX_AGE = 3600
+IMMUTABLE = 365 * 86400
+TILEJSON_MAX_AGE = 15
+CACHE = "epimap.tile_cache"
 
 bp = Blueprint("tiles", __name__)
 
@@ -45,6 +52,64 @@ def boundary(set_name: str, level: str, z: int, x: int, y: int) -> Response:
     return mvt_response(boundary_tile(session, set_name, level, z, x, y), BOUNDARY_MAX_AGE)
 
 
+def visible_layer(layer_id: str) -> Layer:
+    """Return a catalogue layer the requester may see; anything else is a 404."""
+    layer = default_catalog().layer(layer_id)
+    if layer is None or not layer.public:
+        raise NotFound()
+    return layer
+
+
+@bp.route("/tiles/<layer_id>/<int:publication>/<int:z>/<int:x>/<int:y>.mvt")
+def layer(layer_id: str, publication: int, z: int, x: int, y: int) -> Response:
+    """Serve a layer's tile as of a publication; immutable, so cacheable forever."""
+    _check_tile(z, x, y)
+    found = visible_layer(layer_id)
+    cache: TileCache = current_app.extensions[CACHE]
+
+    def make() -> bytes:
+        session = db_session()
+        state = layer_state(session, found)
+        if publication != state.publication and not publication_exists(session, found, publication):
+            raise NotFound()
+        return layer_tile(session, found, publication, publication == state.publication, z, x, y)
+
+    data = cache.get_or_make((found.id, publication, z, x, y), make)
+    return mvt_response(data, IMMUTABLE, immutable=True)
+
+
+def tile_url_template(layer_id: str, publication: int) -> str:
+    """Return the tile URL template of a layer at a publication."""
+    return url_for("tiles.layer", layer_id=layer_id, publication=publication, z=0, x=0, y=0).replace(
+        "/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+
+
+@bp.route("/tiles/<layer_id>.json")
+def tilejson(layer_id: str) -> Response:
+    """Describe a layer's current tiles (TileJSON 3.0); short-lived, so a publish shows at once."""
+    found = visible_layer(layer_id)
+    session = db_session()
+    state = layer_state(session, found)
+    publication = state.publication or 0
+    bbox = extent(session, found, publication) if state.publication else None
+    body = {
+        "tilejson": "3.0.0", "name": found.title_vi, "description": found.title_en,
+        "tiles": [request.host_url.rstrip("/") + tile_url_template(found.id, publication)],
+        "minzoom": 0, "maxzoom": MAX_ZOOM, "bounds": list(bbox) if bbox else [-180, -85, 180, 85],
+        "publication": state.publication,
+        "updated_at": state.updated_at.isoformat() if state.updated_at else None,
+        "features": state.count,
+        "vector_layers": [{"id": found.id, "fields": {a: "String" for a in found.public_attributes}}],
+    }
+    response = jsonify(body)
+    response.cache_control.public = True
+    response.cache_control.max_age = TILEJSON_MAX_AGE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Register the tile routes."""
+    """Register the tile routes and the tile cache."""
+    settings = app.config["SETTINGS"]
+    app.extensions[CACHE] = TileCache(settings.tile_cache_size, settings.tile_cache_dir or None)
     app.register_blueprint(bp)

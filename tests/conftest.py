@@ -23,7 +23,7 @@ from portal import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
-TEST_DB = "epimap_test"
+TEST_DB = f"epimap_test_{os.getpid()}"  # one per session: parallel runs never collide
 
 
 def _test_database_url() -> str:
@@ -48,8 +48,18 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    return _test_database_url()
+def database_url() -> Iterator[str]:
+    url = _test_database_url()
+    yield url
+    _drop_database(url)
+
+
+def _drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from boundaries.queries import Unit
 from epimap.settings import Settings
 from portal.assets import vendor_url
+from portal.maps.overlays import Overlay
 
 # Folium asks for these by name; the portal serves them itself. Anything else folium would
 # fetch from a CDN (jQuery, Bootstrap, awesome-markers) is not used by our pages and is dropped.
@@ -88,9 +89,27 @@ def _json_for_script(value: object) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def _overlay_layer(overlay: Overlay) -> VectorGridProtobuf:
+    meta = _json_for_script(overlay.meta)
+    options = f"epimap.overlayOptions({meta})"
+    return VectorGridProtobuf(overlay.url, overlay.meta["title"], options, show=overlay.shown)
+
+
+def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, str]) -> None:
+    for overlay in overlays:
+        grid = _overlay_layer(overlay).add_to(fmap)
+        fmap.add_child(Script(
+            f"epimap.bindPopups({grid.get_name()}, {_json_for_script(overlay.meta)});"))
+    metas = [o.meta for o in overlays]
+    fmap.add_child(Script(f"epimap.setTexts({_json_for_script(texts)});"
+                          f" epimap.addLegend({fmap.get_name()}, {_json_for_script(metas)});"))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+
+
 def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],
                    outline: dict, children: list[Unit], child_level: str | None,
-                   child_url: str, layer_name: str) -> MapParts:
+                   child_url: str, layer_name: str, overlays: list[Overlay] | None = None,
+                   texts: dict[str, str] | None = None) -> MapParts:
     """Return the rendered parts of a unit's map; its size does not grow with the data."""
     fmap = _base_map(settings, bbox)
     folium.GeoJson(outline, name=unit.name, control=False, interactive=False,
@@ -103,6 +122,8 @@ def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, flo
             f" {_json_for_script(child_url)});"))
         fmap.add_child(_labels_script(fmap.get_name(), children))
     fmap.add_child(Script(f"epimap.register({fmap.get_name()});"))
+    if overlays:
+        _add_overlays(fmap, overlays, texts or {})
     _localise(fmap)
     figure = fmap.get_root()
     figure.render()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, url_for
 
 from boundaries import queries
+from layers.catalog import default_catalog
 from portal.database import db_session
 from portal.errors import NotFound
-from portal.i18n import translate
+from portal.i18n import current_language, map_texts, translate
 from portal.maps.builder import build_unit_map
+from portal.maps.overlays import public_overlays
 
 bp = Blueprint("maps", __name__)
 
@@ -51,6 +53,7 @@ def _render_unit(set_name: str, code: str) -> str:
         current_app.config["SETTINGS"], unit, queries.bounds(session, unit),
         queries.outline_geojson(session, unit), children, child_level, child_url,
         translate(f"level_{child_level}") if child_level else "",
+        overlays=public_overlays(session, default_catalog(), current_language()), texts=map_texts(),
     )
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=children,

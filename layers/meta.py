@@ -1,0 +1,46 @@
+"""What maps need to know about a layer: its current publication, freshness and extent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from layers.catalog import Layer
+
+
+@dataclass(frozen=True)
+class LayerState:
+    """A layer's latest publication and when it happened (None before the first one)."""
+
+    publication: int | None
+    updated_at: datetime | None
+    count: int
+
+
+def layer_state(session: Session, layer: Layer) -> LayerState:
+    """Return the layer's latest publication, its time and the number of current features."""
+    row = session.execute(text(
+        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"
+        " AND f.valid_to_pub IS NULL) AS n FROM publication p WHERE p.layer_id = :l"
+        " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id}).first()
+    return LayerState(row.id, row.created_at, row.n) if row else LayerState(None, None, 0)
+
+
+def publication_exists(session: Session, layer: Layer, publication: int) -> bool:
+    """Tell whether a publication belongs to a layer."""
+    return bool(session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM publication WHERE id = :p AND layer_id = :l)"),
+        {"p": publication, "l": layer.id}).scalar())
+
+
+def extent(session: Session, layer: Layer, publication: int) -> tuple[float, float, float, float] | None:
+    """Return the bounding box (west, south, east, north) of the layer at a publication."""
+    row = session.execute(text(
+        "SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n FROM"
+        " (SELECT ST_Extent(geom)::geometry AS e FROM feature WHERE layer_id = :l"
+        " AND valid_from_pub <= :p AND (valid_to_pub IS NULL OR valid_to_pub > :p)) q"),
+        {"l": layer.id, "p": publication}).first()
+    return (row.w, row.s, row.e, row.n) if row and row.w is not None else None

@@ -1,0 +1,237 @@
+"""Feed files written into tmp_path for the pipeline and CLI tests, and reads of the layer tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import text
+
+from ingest.readers import read_tables
+from tests.ingest.helpers import SAMPLES, expected
+
+CHECKPOINTS = "chot_kiem_soat.csv"
+ID, STATUS = "Mã chốt", "Trạng thái"
+
+
+# --------------------------------------------------------------------------- reading samples
+
+
+def sample_table(name: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Return the headers and the data rows of a sample feed (its first table)."""
+    table = next(iter(read_tables(SAMPLES / name)))
+    return list(table.headers), [dict(row.cells) for row in table.rows]
+
+
+def checkpoint_rows(*ids: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Return the checkpoints sample's headers and rows (all, or the first row of each id given)."""
+    headers, rows = sample_table(CHECKPOINTS)
+    if ids:
+        by_id = {}
+        for row in rows:
+            by_id.setdefault(row[ID], row)
+        rows = [dict(by_id[i]) for i in ids]
+    return headers, rows
+
+
+def checkpoint(source_id: str, name: str, lat: float, lon: float, status: str = "Đang hoạt động") -> dict:
+    """Return a new checkpoint row in the sample's columns."""
+    return {ID: source_id, "Tên chốt": name, "Vị trí": f"Giao lộ {name}", "Kinh độ": str(lon),
+            "Vĩ độ": str(lat), STATUS: status, "Đơn vị trực": "Công an"}
+
+
+NEW_POINT = (10.980862, 106.651953)  # Phú Cường, Thủ Dầu Một (district 718)
+
+
+def changed_checkpoints(path: Path) -> Path:
+    """The checkpoints sample with CKS-004 reopened, CKS-010 and CKS-020 gone and CKS-026 new."""
+    headers, rows = checkpoint_rows()
+    for row in rows:
+        if row[ID] == "CKS-004":
+            row[STATUS] = "Đang hoạt động"
+    rows = [r for r in rows if r[ID] not in ("CKS-010", "CKS-020")]
+    rows.append(checkpoint("CKS-026", "Chốt Phú Cường", *NEW_POINT))
+    return write_csv(path, headers, rows)
+
+
+# --------------------------------------------------------------------------- writing feeds
+
+
+def write_csv(path: Path, headers: list[str], rows: list[dict[str, Any]] | list[list[Any]], *,
+              encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    """Write a delimited text feed; rows are dicts keyed by header or plain lists."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([row.get(h, "") for h in headers] if isinstance(row, dict) else row)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, list[list[Any]]]]) -> Path:
+    """Write a workbook, one (title, rows) per sheet, every cell a value (never a formula)."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for line in rows:
+            sheet.append(line)
+    book.save(path)
+    return path
+
+
+def write_xls(path: Path, title: str, rows: list[list[Any]]) -> Path:
+    """Write a legacy .xls workbook (BIFF8) with xlwt."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet(title)
+    for r, line in enumerate(rows):
+        for c, value in enumerate(line):
+            if value is not None:
+                sheet.write(r, c, value)
+    book.save(str(path))
+    return path
+
+
+# --------------------------------------------------------------------------- testing sites
+
+
+@dataclass(frozen=True)
+class Site:
+    """A real testing site of the xet_nghiem.xlsx sample with its expected commune."""
+
+    row: int
+    name: str
+    address: str
+    commune: str
+    district: str
+    phone: str
+    lat: float | None
+    lon: float | None
+    unit_code: str
+
+
+def sample_sites() -> list[Site]:
+    """Return the sample's accepted testing sites (with coordinates first, then commune-only)."""
+    truth = {r["row"]: r for r in expected("xet_nghiem.xlsx")["rows"]}
+    table = next(iter(read_tables(SAMPLES / "xet_nghiem.xlsx")))
+    sites = []
+    for row in table.rows:
+        want = truth.get(row.number)
+        if not want or want["status"] != "accepted":
+            continue
+        cells = row.cells
+        sites.append(Site(row.number, cells["Tên cơ sở xét nghiệm"], cells["Địa chỉ"],
+                          cells["Xã/Phường/Thị trấn"], cells["Huyện/Thị xã/Thành phố"],
+                          cells["Số điện thoại"], want.get("lat"), want.get("lon"), want["unit_code"]))
+    return sites
+
+
+SITES = [s for s in sample_sites() if s.lat is not None][:6]
+COMMUNE_ONLY = next(s for s in sample_sites() if s.lat is None)
+
+
+def dms(value: float, positive: str, negative: str) -> str:
+    """Return an angle as degrees, minutes and seconds with the ′ and ″ symbols."""
+    hemisphere = positive if value >= 0 else negative
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = (value - degrees - minutes / 60) * 3600
+    return f"{degrees}°{minutes:02d}′{seconds:05.2f}″{hemisphere}"
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def zip_bomb(path: Path, megabytes: int = 300) -> Path:
+    """Write a zip named like a workbook holding one member of zeros, streamed 1 MB at a time."""
+    chunk = bytes(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(megabytes):
+                member.write(chunk)
+    return path
+
+
+def encrypted_xlsx(path: Path) -> Path:
+    """Write what Excel saves for a password-protected workbook: an OLE2 file with EncryptionInfo."""
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504)
+                     + "EncryptionInfo".encode("utf-16-le") + bytes(2048))
+    return path
+
+
+def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
+    """Return name -> (path, layer, expected error code) for every kind of unusable feed."""
+    xlsx = (SAMPLES / "xet_nghiem.xlsx").read_bytes()
+    empty = tmp_path / "rong.csv"
+    empty.write_bytes(b"")
+    noise = tmp_path / "hong.xlsx"
+    noise.write_bytes(random.Random(7).randbytes(8192))
+    damaged = tmp_path / "hong_zip.xlsx"
+    damaged.write_bytes(b"PK\x03\x04" + random.Random(8).randbytes(8192))
+    truncated = tmp_path / "cat_ngang.xlsx"
+    truncated.write_bytes(xlsx[: len(xlsx) // 2])
+    wide = tmp_path / "rong_ngang.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("1" * 10_000) + "\n")
+    huge = tmp_path / "o_lon.csv"
+    huge.write_text('Tên,Tọa độ,Ghi chú\nA,"10.98, 106.65",ok\nB,"10.98, 106.65",' + "x" * 10_000_000 + "\n")
+    unknown = write_csv(tmp_path / "la.csv", ["Foo", "Bar", "Baz"], [["1", "2", "3"], ["4", "5", "6"]])
+    return {
+        "empty": (empty, "testing_sites", "empty_file"),
+        "random_bytes_xlsx": (noise, "testing_sites", "not_a_table"),
+        "corrupt_zip_xlsx": (damaged, "testing_sites", "corrupt_file"),
+        "truncated_xlsx": (truncated, "testing_sites", "corrupt_file"),
+        "password": (encrypted_xlsx(tmp_path / "mat_khau.xlsx"), "testing_sites", "encrypted_file"),
+        "zip_bomb": (zip_bomb(tmp_path / "bom.xlsx"), "testing_sites", "zip_bomb"),
+        "10000_columns": (wide, "testing_sites", "too_many_columns"),
+        "10mb_cell": (huge, "testing_sites", "cell_too_large"),
+        "unknown_headers": (unknown, "testing_sites", "unknown_layout"),
+        "wrong_layer": (SAMPLES / "xet_nghiem.xlsx", "lockdown_zones", "missing_columns"),
+        "unknown_layer": (SAMPLES / "xet_nghiem.xlsx", "no_such_layer", "unknown_layer"),
+    }
+
+
+BAD = ["empty", "random_bytes_xlsx", "corrupt_zip_xlsx", "truncated_xlsx", "password", "zip_bomb",
+       "10000_columns", "10mb_cell", "unknown_headers", "wrong_layer", "unknown_layer"]
+
+
+# --------------------------------------------------------------------------- database reads
+
+
+def layer_counts(conn, layer: str | None = None) -> dict[str, int]:
+    """Count publications, feature rows (history included) and current features, of one or all layers."""
+    return dict(conn.execute(text(
+        "SELECT (SELECT count(*) FROM publication WHERE layer_id LIKE :l) AS publications,"
+        " (SELECT count(*) FROM feature WHERE layer_id LIKE :l) AS rows,"
+        " (SELECT count(*) FROM feature WHERE layer_id LIKE :l AND valid_to_pub IS NULL) AS current"),
+        {"l": layer or "%"}).mappings().one())
+
+
+def current_features(conn, layer: str) -> dict[str, dict[str, Any]]:
+    """Return a layer's current features by source id: props, units, geometry (WKT), valid_from_pub."""
+    rows = conn.execute(text(
+        "SELECT source_id, props, units, ST_AsText(geom) AS wkt, valid_from_pub FROM feature"
+        " WHERE layer_id = :l AND valid_to_pub IS NULL"), {"l": layer}).mappings()
+    return {r["source_id"]: dict(r) for r in rows}
+
+
+def publication(conn, publication_id: int) -> dict[str, Any]:
+    """Return a publication row."""
+    return dict(conn.execute(text("SELECT * FROM publication WHERE id = :p"),
+                             {"p": publication_id}).mappings().one())
+
+
+def latest_publication(conn, layer: str) -> int:
+    """Return the id of a layer's latest publication."""
+    return conn.execute(text("SELECT max(id) FROM publication WHERE layer_id = :l"),
+                        {"l": layer}).scalar_one()

@@ -1,0 +1,140 @@
+"""Layer tiles decoded with mapbox-vector-tile: contents, clusters, privacy, caching, versions."""
+
+from __future__ import annotations
+
+import csv
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import text
+
+from tests.ingest.helpers import SAMPLES, run
+from tests.portal.test_tiles import tile_of
+
+THU_DAU_MOT = (106.65, 10.98)
+
+
+def _tile(client, layer: str, publication: int, z: int, lon: float, lat: float) -> dict:
+    x, y = tile_of(lon, lat, z)
+    response = client.get(f"/tiles/{layer}/{publication}/{z}/{x}/{y}.mvt")
+    assert response.status_code == 200, response.data
+    return mapbox_vector_tile.decode(response.data).get(layer, {"features": []})
+
+
+def _current(client, layer: str) -> int:
+    return client.get(f"/tiles/{layer}.json").json["publication"]
+
+
+def test_tile_holds_the_layers_features_with_public_attributes(client, connection):
+    pub = _current(client, "testing_sites")
+    layer = _tile(client, "testing_sites", pub, 13, 106.651953, 10.980862)
+    names = {f["properties"]["name"] for f in layer["features"]}
+    assert "Trạm Y tế Phú Cường" in names
+    props = next(f["properties"] for f in layer["features"]
+                 if f["properties"]["name"] == "Trạm Y tế Phú Cường")
+    assert props["address"] and props["hours"] == "7h00 - 17h00 (T2-CN)"
+    assert props["updated"] > 0 and props["approximate"] is False
+    assert "note" not in props  # not a public attribute
+
+
+def test_private_attributes_never_reach_a_tile(client, connection):
+    pub = _current(client, "quarantine_facilities")
+    layer = _tile(client, "quarantine_facilities", pub, 10, 106.647606, 10.986127)
+    assert layer["features"]
+    for feature in layer["features"]:
+        assert "occupancy" not in feature["properties"]
+        assert "capacity" in feature["properties"]
+    stored = connection.execute(text(
+        "SELECT count(*) FROM feature WHERE layer_id = 'quarantine_facilities' AND props ? 'occupancy'"
+    )).scalar()
+    assert stored == 15  # kept in the database, hidden from the public
+
+
+def test_low_zooms_carry_clusters_with_counts(client, connection):
+    pub = _current(client, "testing_sites")
+    (x0, y0), (x1, y1) = tile_of(106.3, 11.5, 8), tile_of(107.0, 10.8, 8)  # the province's tiles
+    features = []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            data = client.get(f"/tiles/testing_sites/{pub}/8/{x}/{y}.mvt").data
+            features += mapbox_vector_tile.decode(data).get("testing_sites", {"features": []})["features"]
+    assert features and all(f["properties"]["cluster"] for f in features)
+    assert any(f["properties"]["count"] > 1 for f in features)
+    total = sum(f["properties"]["count"] for f in features)
+    current = connection.execute(text(
+        "SELECT count(*) FROM feature WHERE layer_id = 'testing_sites' AND valid_to_pub IS NULL")).scalar()
+    assert total == current == 40
+
+
+def test_lockdown_zones_are_polygons_with_decision_and_dates(client):
+    pub = _current(client, "lockdown_zones")
+    layer = _tile(client, "lockdown_zones", pub, 12, 106.714, 10.943)  # Thuận Giao
+    zone = next(f for f in layer["features"] if f["properties"]["decision_number"] == "849/QĐ-UBND")
+    assert zone["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert (zone["properties"]["valid_from"], zone["properties"]["valid_to"]) == ("2021-08-01",
+                                                                                  "2021-08-15")
+
+
+def test_tiles_are_immutable_with_etags(client):
+    pub = _current(client, "testing_sites")
+    x, y = tile_of(*THU_DAU_MOT, 12)
+    response = client.get(f"/tiles/testing_sites/{pub}/12/{x}/{y}.mvt")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(f"/tiles/testing_sites/{pub}/12/{x}/{y}.mvt",
+                       headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    tilejson = client.get("/tiles/testing_sites.json")
+    assert tilejson.headers["Cache-Control"] == "public, max-age=15"
+
+
+def _rewrite_checkpoints(tmp_path, status: str):
+    rows = list(csv.reader((SAMPLES / "chot_kiem_soat.csv").read_text(encoding="cp1258").splitlines()))
+    rows[1][5] = status
+    path = tmp_path / "chot.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    return path
+
+
+def test_tilejson_names_the_new_publication_right_after_a_publish(client, connection, tmp_path):
+    before = _current(client, "checkpoints")
+    old_tile = _tile(client, "checkpoints", before, 14, 106.570379, 11.144156)
+    report = run(connection, _rewrite_checkpoints(tmp_path, "Đã giải tỏa hôm nay"), "checkpoints")
+    assert report.diff.changed == 1
+    after = _current(client, "checkpoints")
+    assert after == report.publication != before
+    new_tile = _tile(client, "checkpoints", after, 14, 106.570379, 11.144156)
+    status = {f["properties"]["id"]: f["properties"]["status"] for f in new_tile["features"]}
+    assert status["CKS-001"] == "Đã giải tỏa hôm nay"
+    # The past publication is still served, unchanged (history, pinned embeds).
+    past = _tile(client, "checkpoints", before, 14, 106.570379, 11.144156)
+    assert past == old_tile
+    assert {f["properties"]["id"]: f["properties"]["status"] for f in past["features"]}["CKS-001"] \
+        == "Đang hoạt động"
+
+
+@pytest.mark.parametrize("url", [
+    "/tiles/home_isolation.json",
+    "/tiles/home_isolation/1/10/0/0.mvt",
+    "/tiles/no_such_layer.json",
+    "/tiles/no_such_layer/1/10/0/0.mvt",
+    "/tiles/admin_unit/1/10/0/0.mvt",
+])
+def test_restricted_and_unknown_layers_are_404_to_the_public(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_restricted_layer_is_not_on_the_public_map(client, connection, tmp_path):
+    path = tmp_path / "ho.csv"
+    path.write_text("Họ tên chủ hộ,Địa chỉ,Vĩ độ,Kinh độ\nNguyễn Văn A,Số 1,10.98,106.65\n", encoding="utf-8")
+    report = run(connection, path, "home_isolation")
+    assert report.publication
+    assert client.get(f"/tiles/home_isolation/{report.publication}/10/0/0.mvt").status_code == 404
+    assert "home_isolation" not in client.get("/map/718").get_data(as_text=True)
+
+
+def test_a_publication_of_another_layer_is_404(client):
+    other = _current(client, "lockdown_zones")
+    x, y = tile_of(*THU_DAU_MOT, 12)
+    assert client.get(f"/tiles/testing_sites/{other}/12/{x}/{y}.mvt").status_code == 404
+    assert client.get(f"/tiles/testing_sites/999999/12/{x}/{y}.mvt").status_code == 404
