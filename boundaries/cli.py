@@ -9,7 +9,7 @@ import click
 
 from boundaries.load import BoundaryError, FieldMap, load_boundaries
 from boundaries.queries import find_units
-from epimap.cli import AppContext, pass_app
+from epimap.context import AppContext, pass_app
 from epimap.db import session_scope
 
 

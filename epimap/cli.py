@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
 from epimap import localdb
-from epimap.db import Bind, make_engine, migrate, ping
-from epimap.settings import Settings, load_settings
-
-
-@dataclass
-class AppContext:
-    """What every command receives: the settings and, when first needed, the database bind."""
-
-    settings: Settings
-    _bind: Bind | None = field(default=None, repr=False)
-
-    @property
-    def bind(self) -> Bind:
-        if self._bind is None:
-            self._bind = make_engine(self.settings)
-        return self._bind
-
-
-pass_app = click.make_pass_decorator(AppContext)
+from epimap.context import AppContext, pass_app
+from epimap.db import migrate, ping
+from epimap.settings import load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,7 +9,7 @@ import click
 from sqlalchemy import text
 
 from boundaries.load import FieldMap, load_boundaries
-from epimap.cli import AppContext, pass_app
+from epimap.context import AppContext, pass_app
 from epimap.db import Bind, session_scope
 
 

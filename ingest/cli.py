@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from epimap.cli import AppContext, pass_app
+from epimap.context import AppContext, pass_app
 from ingest.errors import FeedError
 from ingest.pipeline import IngestOptions, ingest_feed
 from ingest.report import Report

@@ -1,4 +1,4 @@
-"""Ingest statistics feeds per administrative unit and day, and read them back rolled up.
+"""Ingest statistics feeds per administrative unit and day (read back by ``layers.statistics``).
 
 A feed table has one of two shapes, recognised by its headers (aliases from the catalogue's
 ``statistics`` section, compared folded):
@@ -17,7 +17,6 @@ statistics.  Values are written to ``unit_stat`` with one upsert; blank cells ar
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,18 +30,19 @@ from boundaries.names import fold
 from boundaries.queries import Unit, find_units, get_unit, set_levels
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem, ValueProblem
+from ingest.mapping import alias_matches, header_forms
+from ingest.pipeline import sha256_of
 from ingest.readers import Row, Table, read_tables
 from ingest.report import Diff, Report, RowResult
 from ingest.values import clean_text, parse_date, parse_number, quote_value
 from layers.catalog import Catalog
 
-__all__ = ["LAYER", "ingest_stats", "stat_series", "stat_totals"]
+__all__ = ["LAYER", "ingest_stats"]
 
 LAYER = "unit_stats"
 DISTRICT_LEVEL = "district"
 Key = tuple[str, str, date]  # unit code, metric, day
 
-_PAREN = re.compile(r"\([^)]*\)")
 _TRAILING_DATE = re.compile(r"(?:^|\s)(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
 
 
@@ -81,18 +81,8 @@ class _Rejection(Exception):
 
 
 def _alias_match(key: str, aliases: Iterable[str]) -> bool:
-    """Tell whether a folded text equals an alias (or starts with an alias ending in "*")."""
-    return any(key.startswith(a[:-1]) if a.endswith("*") else key == a for a in aliases)
-
-
-def _header_keys(header: str) -> list[str]:
-    """Return the folded header, then the folded header without its "(…)" parts.
-
-    >>> _header_keys("Số ca mới (ca)"), _header_keys("Xã/Phường")
-    (['so ca moi ca', 'so ca moi'], ['xa phuong'])
-    """
-    full, bare = fold(header), fold(_PAREN.sub(" ", header))
-    return [full] if bare in ("", full) else [full, bare]
+    """Tell whether a folded header form equals an alias, or starts with an alias ending in "*"."""
+    return any(alias_matches(a, key, prefix=True) for a in aliases)
 
 
 def _metric_named(key: str, catalog: Catalog) -> str | None:
@@ -118,7 +108,7 @@ def _metrics_in(label: str, catalog: Catalog) -> set[str]:
 def _role(header: str, catalog: Catalog) -> tuple[str, str | None] | None:
     """Return a header's role (commune, district, date, metric_value, value, metric) and metric."""
     roles = catalog.stat_columns
-    for key in _header_keys(header):
+    for key in header_forms(header):
         for role in ("commune", "district", "date"):
             if _alias_match(key, roles[role]):
                 return role, None
@@ -414,12 +404,6 @@ def _upsert(session: Session, set_name: str, values: dict[Key, float], source_na
         {"s": set_name, "src": source_name, "u": codes, "m": metrics, "d": days, "v": list(values.values())})
 
 
-def _sha256(path: Path) -> str:
-    """Return the file's SHA-256 in hex."""
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _check_scope(session: Session, catalog: Catalog, set_name: str, scope_code: str,
                  metric: str | None) -> list[str]:
     """Return the set's levels, refusing an unknown scope unit or metric."""
@@ -457,7 +441,7 @@ def ingest_stats(bind: Bind, path: Path, *, catalog: Catalog, set_name: str, sco
                  source_name: str | None = None) -> Report:
     """Read a statistics feed, validate every row and upsert its values into ``unit_stat``."""
     path = Path(path)
-    report = Report(file=path.name, layer=LAYER, sha256=_sha256(path), dry_run=dry_run)
+    report = Report(file=path.name, layer=LAYER, sha256=sha256_of(path), dry_run=dry_run)
     values: dict[Key, float] = {}
     with session_scope(bind) as session:
         levels = _check_scope(session, catalog, set_name, scope_code, metric)
@@ -473,53 +457,3 @@ def ingest_stats(bind: Bind, path: Path, *, catalog: Catalog, set_name: str, sco
         if not dry_run:
             _upsert(session, set_name, values, source_name or path.name)
     return report
-
-
-# --------------------------------------------------------------------------- reading
-
-
-_ROLLED_UP = text(
-    """
-    WITH RECURSIVE tree AS (
-        SELECT code AS root, code, ARRAY[]::text[] AS above FROM admin_unit
-        WHERE boundary_set = :s AND CASE WHEN :children THEN parent_code = :c ELSE code = :c END
-        UNION ALL
-        SELECT t.root, u.code, t.above || t.code FROM admin_unit u
-        JOIN tree t ON u.boundary_set = :s AND u.parent_code = t.code
-        WHERE u.code <> ALL (t.above || t.code)
-    )
-    SELECT t.root, v.day, sum(v.value) AS value FROM tree t
-    JOIN unit_stat v ON v.boundary_set = :s AND v.metric = :m AND v.unit_code = t.code
-    WHERE v.day BETWEEN :start AND :end AND NOT EXISTS (
-        SELECT 1 FROM unit_stat o WHERE o.boundary_set = :s AND o.metric = :m AND o.day = v.day
-        AND o.unit_code = ANY (t.above))
-    GROUP BY t.root, v.day ORDER BY t.root, v.day
-    """
-)
-
-
-def _rolled_up(session: Session, set_name: str, code: str, metric: str, *, children: bool,
-               start: date = date.min, end: date = date.max) -> list[tuple[str, date, float]]:
-    """Return (unit, day, value) rolled up for a unit (or each child of it) over a day range.
-
-    A unit's own value for a day wins; otherwise its children's (rolled-up) values are summed.
-    """
-    rows = session.execute(_ROLLED_UP, {"s": set_name, "c": code, "m": metric, "children": children,
-                                        "start": start, "end": end})
-    return [(r.root, r.day, float(r.value)) for r in rows]
-
-
-def stat_series(session: Session, set_name: str, unit_code: str, metric: str) -> list[tuple[date, float]]:
-    """Return a unit's daily values, summing its descendants' on days it has no value of its own."""
-    rows = _rolled_up(session, set_name, unit_code, metric, children=False)
-    return [(day, value) for _, day, value in rows]
-
-
-def stat_totals(session: Session, set_name: str, parent_code: str, metric: str, start: date,
-                end: date) -> dict[str, float]:
-    """Return each child unit's rolled-up total over [start, end]; children without data are left out."""
-    totals: dict[str, float] = {}
-    for code, _, value in _rolled_up(session, set_name, parent_code, metric, children=True,
-                                     start=start, end=end):
-        totals[code] = totals.get(code, 0.0) + value
-    return totals

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from epimap.cli import AppContext, pass_app
+from epimap.context import AppContext, pass_app
 from epimap.db import session_scope
 from ingest.errors import FeedError
 from layers.catalog import CATALOG_FILE, CatalogError, Layer, default_catalog, load_catalog

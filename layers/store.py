@@ -98,7 +98,8 @@ def live_at(as_of: int | None, alias: str = "f") -> str:
 
 
 def features(session: Session, layer: Layer, *, as_of: int | None = None,
-             unit: tuple[str, str] | None = None, public_only: bool = True) -> list[dict]:
+             unit: tuple[str, str] | None = None, public_only: bool = True,
+             limit: int | None = None) -> list[dict]:
     """Return a layer's features now or at a publication, optionally inside a unit (level, code)."""
     where = [live_at(as_of), "f.layer_id = :l"]
     params: dict = {"l": layer.id, "as_of": as_of}
@@ -108,8 +109,8 @@ def features(session: Session, layer: Layer, *, as_of: int | None = None,
     rows = session.execute(
         text("SELECT f.source_id, f.props, f.units, f.approximate, f.valid_from_pub,"  # noqa: S608
              " ST_AsGeoJSON(f.geom, 6) AS geometry FROM feature f WHERE "  # noqa: S608
-             + " AND ".join(where) + " ORDER BY f.source_id"),
-        params,
+             + " AND ".join(where) + " ORDER BY f.props ->> 'name', f.source_id LIMIT :limit"),
+        {**params, "limit": limit},
     ).mappings()
     allowed = set(layer.public_attributes) if public_only else None
     return [{"source_id": r["source_id"], "approximate": r["approximate"], "units": r["units"],

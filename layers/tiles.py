@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from typing import Any
+
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from layers.catalog import Layer
@@ -49,7 +51,7 @@ SELECT ST_AsMVT(tile, :layer, 4096, 'geom') FROM (
 """
 
 
-def _statements() -> dict[tuple[str, str], object]:
+def _statements() -> dict[tuple[str, str], TextClause]:
     return {(kind, alive): text(sql.format(alive=condition))
             for kind, sql in (("features", _FEATURES), ("clusters", _CLUSTERS))
             for alive, condition in _ALIVE.items()}
@@ -68,11 +70,18 @@ def hidden_attributes(layer: Layer) -> list[str]:
     return [a.name for a in layer.attributes if not a.public]
 
 
-def layer_tile(session: Session, layer: Layer, publication: int, is_current: bool,
-               z: int, x: int, y: int) -> bytes:
-    """Return a layer's MVT tile as of a publication (the current rows when it is the latest)."""
+def tile_statement(layer: Layer, publication: int, is_current: bool,
+                   z: int, x: int, y: int) -> tuple[TextClause, dict[str, Any]]:
+    """Return the one SQL statement of a tile and its parameters (benchmarks render it too)."""
     kind = "clusters" if clustered(layer, z) else "features"
     statement = _STATEMENTS[(kind, "current" if is_current else "past")]
     params = {"z": z, "x": x, "y": y, "layer": layer.id, "pub": publication,
               "hidden": hidden_attributes(layer), "cell": WORLD_METRES / 2**z / CLUSTER_CELLS}
+    return statement, params
+
+
+def layer_tile(session: Session, layer: Layer, publication: int, is_current: bool,
+               z: int, x: int, y: int) -> bytes:
+    """Return a layer's MVT tile as of a publication (the current rows when it is the latest)."""
+    statement, params = tile_statement(layer, publication, is_current, z, x, y)
     return bytes(session.execute(statement, params).scalar() or b"")

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from epimap import localdb
-from epimap.cli import AppContext, main
+from epimap.cli import main
+from epimap.context import AppContext
 from epimap.db import migrate
 from epimap.demo import BINH_DUONG_2021, NGHE_AN_2025, load_demo_boundaries, load_demo_feeds
 from epimap.settings import load_settings

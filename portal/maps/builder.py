@@ -68,11 +68,13 @@ def _base_map(settings: Settings, bbox: tuple[float, float, float, float]) -> fo
     return fmap
 
 
-def _children_layer(unit: Unit, child_level: str, name: str) -> VectorGridProtobuf:
+def _children_layer(unit: Unit, child_level: str, name: str,
+                    colours: dict[str, str] | None) -> VectorGridProtobuf:
     url = f"/tiles/boundaries/{unit.boundary_set}/{child_level}/{{z}}/{{x}}/{{y}}.mvt"
+    style = f"epimap.childStyle({_json_for_script(unit.code)}, {_json_for_script(colours)})"
     options = (
         "{interactive: true, maxNativeZoom: 16, getFeatureId: epimap.featureId,"
-        f" vectorTileLayerStyles: {{units: epimap.childStyle({_json_for_script(unit.code)})}}}}"
+        f" vectorTileLayerStyles: {{units: {style}}}}}"
     )
     return VectorGridProtobuf(url, name, options)
 
@@ -109,14 +111,15 @@ def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, st
 def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],
                    outline: dict, children: list[Unit], child_level: str | None,
                    child_url: str, layer_name: str, overlays: list[Overlay] | None = None,
-                   texts: dict[str, str] | None = None) -> MapParts:
+                   texts: dict[str, str] | None = None,
+                   child_colours: dict[str, str] | None = None) -> MapParts:
     """Return the rendered parts of a unit's map; its size does not grow with the data."""
     fmap = _base_map(settings, bbox)
     folium.GeoJson(outline, name=unit.name, control=False, interactive=False,
                    style_function=lambda _f: {"color": "#b42318", "weight": 3, "fill": False}
                    ).add_to(fmap)
     if child_level:
-        grid = _children_layer(unit, child_level, layer_name).add_to(fmap)
+        grid = _children_layer(unit, child_level, layer_name, child_colours).add_to(fmap)
         fmap.add_child(Script(
             f"epimap.bindUnitClicks({grid.get_name()}, {_json_for_script(unit.code)},"
             f" {_json_for_script(child_url)});"))

@@ -30,11 +30,14 @@
   }
   var epimap = window.epimap = {};
   epimap.featureId = function (f) { return f.properties.code; };
-  epimap.childStyle = function (parentCode) {
+  // Children of the unit are filled by their statistic's class colour (grey without data),
+  // or by a distinct colour each when no statistic is shown.
+  epimap.childStyle = function (parentCode, colours) {
     return function (props) {
       if (props.parent_code === parentCode) {
+        var fill = colours ? (colours[props.code] || "#d0d5dd") : colourFor(props.code);
         return { weight: 1.2, color: "#344054", opacity: 0.9, fill: true,
-                 fillColor: colourFor(props.code), fillOpacity: 0.45 };
+                 fillColor: fill, fillOpacity: colours ? 0.7 : 0.45 };
       }
       return { weight: 0.6, color: "#98a2b3", opacity: 0.6, fill: false };
     };
@@ -50,7 +53,7 @@
       var p = e.layer && e.layer.properties;
       if (p && p.parent_code === parentCode) {
         layer.setFeatureStyle(p.code, { weight: 3, color: "#b42318", fill: true,
-                                        fillColor: colourFor(p.code), fillOpacity: 0.65 });
+                                        fillColor: colourFor(p.code), fillOpacity: 0.3 });
         e.target.getContainer && (e.target.getContainer().style.cursor = "pointer");
       }
     });

@@ -170,39 +170,54 @@ def encrypted_xlsx(path: Path) -> Path:
     return path
 
 
-def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
-    """Return name -> (path, layer, expected error code) for every kind of unusable feed."""
-    xlsx = (SAMPLES / "xet_nghiem.xlsx").read_bytes()
-    empty = tmp_path / "rong.csv"
-    empty.write_bytes(b"")
-    noise = tmp_path / "hong.xlsx"
-    noise.write_bytes(random.Random(7).randbytes(8192))
-    damaged = tmp_path / "hong_zip.xlsx"
-    damaged.write_bytes(b"PK\x03\x04" + random.Random(8).randbytes(8192))
-    truncated = tmp_path / "cat_ngang.xlsx"
-    truncated.write_bytes(xlsx[: len(xlsx) // 2])
-    wide = tmp_path / "rong_ngang.csv"
-    wide.write_text(",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("1" * 10_000) + "\n")
-    huge = tmp_path / "o_lon.csv"
-    huge.write_text('Tên,Tọa độ,Ghi chú\nA,"10.98, 106.65",ok\nB,"10.98, 106.65",' + "x" * 10_000_000 + "\n")
-    unknown = write_csv(tmp_path / "la.csv", ["Foo", "Bar", "Baz"], [["1", "2", "3"], ["4", "5", "6"]])
-    return {
-        "empty": (empty, "testing_sites", "empty_file"),
-        "random_bytes_xlsx": (noise, "testing_sites", "not_a_table"),
-        "corrupt_zip_xlsx": (damaged, "testing_sites", "corrupt_file"),
-        "truncated_xlsx": (truncated, "testing_sites", "corrupt_file"),
-        "password": (encrypted_xlsx(tmp_path / "mat_khau.xlsx"), "testing_sites", "encrypted_file"),
-        "zip_bomb": (zip_bomb(tmp_path / "bom.xlsx"), "testing_sites", "zip_bomb"),
-        "10000_columns": (wide, "testing_sites", "too_many_columns"),
-        "10mb_cell": (huge, "testing_sites", "cell_too_large"),
-        "unknown_headers": (unknown, "testing_sites", "unknown_layout"),
-        "wrong_layer": (SAMPLES / "xet_nghiem.xlsx", "lockdown_zones", "missing_columns"),
-        "unknown_layer": (SAMPLES / "xet_nghiem.xlsx", "no_such_layer", "unknown_layer"),
-    }
+SAMPLE_XLSX = SAMPLES / "xet_nghiem.xlsx"
+BAD = {  # kind of unusable feed -> (layer it is offered as, expected error code)
+    "empty": ("testing_sites", "empty_file"),
+    "random_bytes_xlsx": ("testing_sites", "not_a_table"),  # judged by content: no zip, no OLE -> text
+    "corrupt_zip_xlsx": ("testing_sites", "corrupt_file"),
+    "truncated_xlsx": ("testing_sites", "corrupt_file"),
+    "password": ("testing_sites", "encrypted_file"),
+    "zip_bomb": ("testing_sites", "zip_bomb"),
+    "10000_columns": ("testing_sites", "too_many_columns"),
+    "10mb_cell": ("testing_sites", "cell_too_large"),
+    "unknown_headers": ("testing_sites", "unknown_layout"),
+    "wrong_layer": ("lockdown_zones", "missing_columns"),
+    "unknown_layer": ("no_such_layer", "unknown_layer"),
+}
 
 
-BAD = ["empty", "random_bytes_xlsx", "corrupt_zip_xlsx", "truncated_xlsx", "password", "zip_bomb",
-       "10000_columns", "10mb_cell", "unknown_headers", "wrong_layer", "unknown_layer"]
+def _write_bad(folder: Path, kind: str) -> Path:
+    if kind == "empty":
+        return _bytes(folder / "rong.csv", b"")
+    if kind == "random_bytes_xlsx":
+        return _bytes(folder / "hong.xlsx", random.Random(7).randbytes(8192))
+    if kind == "corrupt_zip_xlsx":
+        return _bytes(folder / "hong_zip.xlsx", b"PK\x03\x04" + random.Random(8).randbytes(8192))
+    if kind == "truncated_xlsx":
+        data = SAMPLE_XLSX.read_bytes()
+        return _bytes(folder / "cat_ngang.xlsx", data[: len(data) // 2])
+    if kind == "password":
+        return encrypted_xlsx(folder / "mat_khau.xlsx")
+    if kind == "zip_bomb":
+        return zip_bomb(folder / "bom.xlsx")
+    if kind == "10000_columns":
+        return write_csv(folder / "rong_ngang.csv", [f"c{i}" for i in range(10_000)], [["1"] * 10_000])
+    if kind == "10mb_cell":
+        rows = [["A", "10.98, 106.65", "ok"], ["B", "10.98, 106.65", "x" * 10_000_000]]
+        return write_csv(folder / "o_lon.csv", ["Tên", "Tọa độ", "Ghi chú"], rows)
+    if kind == "unknown_headers":
+        return write_csv(folder / "la.csv", ["Foo", "Bar", "Baz"], [["1", "2", "3"], ["4", "5", "6"]])
+    return SAMPLE_XLSX  # a good file offered as the wrong or an unknown layer
+
+
+def bad_file(folder: Path, kind: str) -> tuple[Path, str, str]:
+    """Write one kind of unusable feed into folder; return (path, layer, expected error code)."""
+    return (_write_bad(folder, kind), *BAD[kind])
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 # --------------------------------------------------------------------------- database reads

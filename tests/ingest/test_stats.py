@@ -15,8 +15,9 @@ from sqlalchemy import Connection, text
 from epimap.db import session_scope
 from ingest.errors import FeedError
 from ingest.report import Report
-from ingest.stats import ingest_stats, stat_series, stat_totals
+from ingest.stats import ingest_stats
 from layers.catalog import Catalog, default_catalog
+from layers.statistics import stat_series, stat_totals
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SAMPLE = DATA / "feeds" / "binh_duong" / "so_ca_theo_xa.xlsx"

@@ -1,0 +1,68 @@
+"""The statistics shown with a unit: child colours by a chosen statistic, figures, risk levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from boundaries.queries import Unit
+from layers.classify import colour_for, legend, quantile_breaks
+from layers.risk import RiskRules, commune_levels, default_rules, level_counts
+from layers.statistics import MAP_STATISTICS, child_statistic, latest_day, stat_series
+from portal.errors import BadRequest
+
+SERIES_DAYS = 14
+
+
+@dataclass
+class UnitStatistics:
+    """Everything a unit page shows about statistics."""
+
+    statistic: str
+    day: date | None
+    child_values: dict[str, float] = field(default_factory=dict)
+    child_colours: dict[str, str] = field(default_factory=dict)
+    legend: list[tuple[float | None, float, str]] = field(default_factory=list)
+    series: list[tuple[date, float]] = field(default_factory=list)
+    week_total: float = 0.0
+    levels: dict[str, int | None] = field(default_factory=dict)
+    level_counts: dict[int | None, int] = field(default_factory=dict)
+    rules: RiskRules | None = None
+
+    @property
+    def own_level(self) -> int | None:
+        return next(iter(self.levels.values())) if len(self.levels) == 1 else None
+
+
+def parse_choice(statistic: str | None, day: str | None) -> tuple[str, date | None]:
+    """Validate the statistic and date asked for in the query string."""
+    statistic = statistic or MAP_STATISTICS[0]
+    if statistic not in MAP_STATISTICS:
+        raise BadRequest(f"Không có chỉ số “{statistic[:40]}”.", f"No statistic '{statistic[:40]}'.")
+    try:
+        return statistic, date.fromisoformat(day) if day else None
+    except ValueError as exc:
+        raise BadRequest("Ngày phải có dạng YYYY-MM-DD.", "The date must look like YYYY-MM-DD.") from exc
+
+
+def unit_statistics(session: Session, unit: Unit, statistic: str, day: date | None,
+                    has_children: bool) -> UnitStatistics:
+    """Compute the statistics of a unit page for a day (default: the latest with data)."""
+    day = day or latest_day(session, unit.boundary_set)
+    result = UnitStatistics(statistic=statistic, day=day, rules=default_rules())
+    if day is None:
+        return result
+    if has_children:
+        result.child_values = child_statistic(session, unit.boundary_set, unit.code, statistic, day)
+        breaks = quantile_breaks(list(result.child_values.values()))
+        result.legend = legend(breaks)
+        result.child_colours = {code: colour_for(value, breaks)
+                                for code, value in result.child_values.items()}
+    series = stat_series(session, unit.boundary_set, unit.code, "new_cases")
+    result.series = [(d, v) for d, v in series if day - timedelta(days=SERIES_DAYS) < d <= day]
+    result.week_total = sum(v for d, v in series if day - timedelta(days=7) < d <= day)
+    result.levels = commune_levels(session, unit.boundary_set, unit.code, day)
+    result.level_counts = level_counts(result.levels)
+    return result
