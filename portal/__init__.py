@@ -19,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_mb * 2**20,
-                      SEND_FILE_MAX_AGE_DEFAULT=3600)
+                      SEND_FILE_MAX_AGE_DEFAULT=3600, NAV_LINKS=[])
     app.json.ensure_ascii = False
     database.init_app(app, settings, bind)
     i18n.init_app(app)
@@ -28,4 +28,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     tiles.init_app(app)
     api.init_app(app)
     app.register_blueprint(maps.bp)
+    # Each feature below registers its blueprint, CLI and top-bar link in its own init_app.
     return app

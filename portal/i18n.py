@@ -68,6 +68,16 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def register_messages(messages: dict[str, dict[str, str]]) -> None:
+    """Add a feature's UI strings (each in Vietnamese and English) to the catalogue of messages."""
+    for key, entry in messages.items():
+        if set(entry) != set(LANGUAGES):
+            raise ValueError(f"message {key!r} needs exactly {LANGUAGES}")
+        if key in MESSAGES and MESSAGES[key] != entry:
+            raise ValueError(f"message {key!r} is already defined differently")
+    MESSAGES.update(messages)
+
+
 MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in")
 
 
