@@ -19,4 +19,4 @@ COPY --from=assets /src/portal/assets/node_modules portal/assets/node_modules
 RUN pip install --no-cache-dir -e . && chown -R epimap /app
 USER epimap
 EXPOSE 8000
-CMD ["sh", "-c", "epimap db migrate && epimap demo load --if-absent && exec gunicorn --workers 4 --bind 0.0.0.0:${EPIMAP_PORT} --access-logfile - 'portal:create_app()'"]
+CMD ["sh", "-c", "epimap db migrate && epimap demo load --if-absent && epimap accounts ensure-admin && exec gunicorn --workers 4 --bind 0.0.0.0:${EPIMAP_PORT} --access-logfile - 'portal:create_app()'"]

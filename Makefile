@@ -38,6 +38,7 @@ db: $(STAMP)
 
 demo: db
 	$(BIN)/epimap demo load --if-absent
+	$(BIN)/epimap accounts ensure-admin
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

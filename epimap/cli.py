@@ -82,9 +82,10 @@ def _register_packages() -> None:
     from boundaries.cli import boundaries_cli
     from epimap.demo import demo_cli
     from ingest.cli import ingest_command
+    from layers.accounts_cli import accounts_cli
     from layers.cli import layers_cli
 
-    for group in (boundaries_cli, demo_cli, ingest_command, layers_cli):
+    for group in (boundaries_cli, demo_cli, ingest_command, layers_cli, accounts_cli):
         register(group)
 
 

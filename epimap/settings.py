@@ -28,6 +28,17 @@ class Settings:
     tile_cache_size: int = 2048
     tile_cache_dir: str = ""
     max_upload_mb: int = 50
+    data_licence: str = "CC BY 4.0"  # stated in downloads, snapshots and embeds
+    stale_days: int = 7
+    api_rate_limit: str = "120/minute"  # per client IP over /api/; empty: no limit
+    # Officials' console (portal/console): empty secret_key -> a random key kept in var_dir/secret_key;
+    # empty admin_password -> `epimap accounts ensure-admin` generates one and prints it once.
+    secret_key: str = field(default="", repr=False)
+    admin_email: str = ""
+    admin_password: str = field(default="", repr=False)
+    secure_cookies: int = 0  # 1 behind HTTPS: session cookies get the Secure flag
+    upload_dir: str = ""  # uploaded feeds, by sha256; default var_dir/uploads
+    session_hours: int = 12
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:

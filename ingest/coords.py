@@ -139,6 +139,7 @@ _ANGLE = re.compile(
     \s*(?P<post>[NSEW])?""",
     re.X,
 )
+_PLAIN_DEGREES = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*", re.ASCII)
 _SYMBOLS = str.maketrans({
     "º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "´": "'", "`": "'",
     "″": '"', "”": '"', "“": '"', "−": "-", "\u00a0": " ",
@@ -199,6 +200,9 @@ def parse_coordinate(value: Cell, axis: str | None = None) -> float:
         if not math.isfinite(degrees) or abs(degrees) > 180:
             raise _coordinate_problem(value, " (ngoài phạm vi)", " (out of range)")
     elif isinstance(value, str):
+        plain = _PLAIN_DEGREES.fullmatch(value)
+        if plain is not None and abs(degrees := float(plain[1])) <= (90 if axis == "lat" else 180):
+            return degrees  # plain decimal degrees, the usual cell: what _angle reads, sooner
         degrees, found = _angle(_normalise_angle_text(value), value)
     else:
         raise _coordinate_problem(value)

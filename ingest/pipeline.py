@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,9 @@ class IngestOptions:
     legal_ref: str | None = None
     max_bytes: int | None = None
     progress: bool = False
+    source_name: str | None = None  # the name the file was given (default: the path's name)
+    # Sees the staged snapshot before it is published or thrown away (e.g. to list the diff).
+    inspect: Callable[[Session, Layer, Scope], None] | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -152,7 +155,7 @@ def _apply_locations(report: Report, session: Session, rejected: list[tuple[int,
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
         report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
-    for seq, located in staged_locations(session).items():
+    for seq, located in staged_locations(session):
         row = report.rows[seq]
         row.source_id, row.unit_codes = located["source_id"], located["units"]
         row.approximate = located["approximate"]
@@ -178,7 +181,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
     layer = catalog.layer(layer_id)
     if layer is None:
         raise unknown_layer(layer_id, catalog)
-    report = Report(file=path.name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
+    name = options.source_name or path.name
+    report = Report(file=name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
     with session_scope(bind) as session:
         sync_catalog(session, catalog)
         scope = resolve_scope(session, options.set_name, options.scope_code)
@@ -190,11 +194,13 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         finish_staging(session)
         _apply_locations(report, session, rejected, columns)
         report.diff = diff(session, layer, scope)
+        if options.inspect is not None:
+            options.inspect(session, layer, scope)
         current = current_count(session, layer, scope)
         report.refused = _refusal(report, report.diff.removed / current if current else 0.0,
                                   options.force)
         if report.refused is None and not options.dry_run:
-            info = PublishInfo(author=options.author, source_name=path.name, source_sha256=report.sha256,
+            info = PublishInfo(author=options.author, source_name=name, source_sha256=report.sha256,
                                note=options.note, legal_ref=options.legal_ref,
                                rejected=len(report.rejected))
             report.publication = publish(session, layer, scope, info, report.diff)

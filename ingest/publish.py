@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import shapely
@@ -12,12 +13,16 @@ from sqlalchemy.orm import Session
 
 from boundaries.names import name_key
 from boundaries.queries import ancestors, get_unit, set_levels
+from ingest.coords import VIETNAM_BBOX
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
 from layers.catalog import Layer
 
 NEAREST_UNIT_METRES = 1000  # a point in a gap between commune polygons goes to the nearest one
+# A planar bound in degrees that every point within NEAREST_UNIT_METRES exceeds nowhere in Vietnam
+# (up to 23.4° N), so the spatial index can narrow the geography test to nearby units.
+NEAREST_UNIT_DEGREES = 2 * NEAREST_UNIT_METRES / 111_000 / math.cos(math.radians(VIETNAM_BBOX[3]))
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def resolve_named_units(session: Session, resolve: Callable[[str, str | None], l
 def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, str, str | None]]:
     """Give every staged row its unit codes; return (seq, reason, name) of the rows rejected."""
     params = {"s": scope.boundary_set, "lowest": scope.lowest, "scope": scope.code,
-              "scope_level": scope.level, "metres": NEAREST_UNIT_METRES}
+              "scope_level": scope.level, "metres": NEAREST_UNIT_METRES, "degrees": NEAREST_UNIT_DEGREES}
     session.execute(text("DROP TABLE IF EXISTS unit_chain"))
     session.execute(text(_UNIT_CHAIN), params)
     session.execute(text(
@@ -141,6 +146,7 @@ def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, st
         "  SELECT a.code FROM admin_unit a, admin_unit sc"
         "  WHERE a.boundary_set = :s AND a.level = :lowest AND sc.boundary_set = :s"
         "  AND sc.code = :scope AND ST_Intersects(sc.geom, s.geom)"
+        "  AND ST_DWithin(a.geom, s.geom, :degrees)"  # index prefilter: 50 s -> 0.04 s for 1,000 points
         "  AND ST_DWithin(a.geom::geography, s.geom::geography, :metres)"
         "  ORDER BY a.geom <-> s.geom LIMIT 1)"
         " WHERE s.unit_code IS NULL AND s.geom IS NOT NULL"), params)
@@ -165,14 +171,28 @@ def finish_staging(session: Session) -> None:
     session.execute(text(
         "UPDATE ingest_staging SET content_hash = md5(props::text || ST_AsEWKB(geom)::text"
         " || approximate::text)"))
+    # Lookups by id from the current features (publish) stay index probes whatever the planner
+    # believes about the feature table, instead of a scan of the staging table per feature.
+    session.execute(text("CREATE INDEX ON ingest_staging (source_id); ANALYZE ingest_staging"))
 
 
-def staged_locations(session: Session) -> dict[int, dict]:
-    """Return each staged row's id, unit codes, point and approximate flag, by seq."""
+def staged_locations(session: Session) -> Iterator[tuple[int, dict]]:
+    """Yield each staged row's seq with its id, unit codes, point and approximate flag.
+
+    Rows are streamed (a million-row feed never sits in memory twice), and rows with the same
+    unit chain share one ``units`` dict: treat it as read-only.
+    """
+    chains: dict[str | None, dict | None] = {None: None}
     rows = session.execute(text(
-        "SELECT seq, source_id, units, approximate, ST_X(ST_PointOnSurface(geom)) AS lon,"
-        " ST_Y(ST_PointOnSurface(geom)) AS lat, GeometryType(geom) AS kind FROM ingest_staging")).mappings()
-    return {r["seq"]: dict(r) for r in rows}
+        "SELECT seq, source_id, units::text AS units, approximate, ST_X(ST_PointOnSurface(geom)) AS lon,"
+        " ST_Y(ST_PointOnSurface(geom)) AS lat, GeometryType(geom) AS kind FROM ingest_staging"),
+        execution_options={"yield_per": 10_000}).mappings()
+    for row in rows:
+        located = dict(row)
+        if located["units"] not in chains:
+            chains[located["units"]] = json.loads(located["units"])
+        located["units"] = chains[located["units"]]
+        yield located["seq"], located
 
 
 _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_level = :scope"
@@ -180,18 +200,17 @@ _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_l
 
 def diff(session: Session, layer: Layer, scope: Scope) -> Diff:
     """Compare the staged snapshot with the layer's current features in the scope."""
+    # One FULL JOIN, which PostgreSQL can only hash or merge: NOT EXISTS against the CTE became a
+    # nested loop re-reading it per staged row whenever the current features were underestimated.
     row = session.execute(text(
         f"""
         WITH cur AS (SELECT f.source_id, f.content_hash FROM feature f WHERE {_IN_SCOPE})
         SELECT
-          (SELECT count(*) FROM ingest_staging s WHERE NOT EXISTS
-             (SELECT 1 FROM cur WHERE cur.source_id = s.source_id)) AS added,
-          (SELECT count(*) FROM ingest_staging s JOIN cur USING (source_id)
-             WHERE cur.content_hash <> s.content_hash) AS changed,
-          (SELECT count(*) FROM ingest_staging s JOIN cur USING (source_id)
-             WHERE cur.content_hash = s.content_hash) AS unchanged,
-          (SELECT count(*) FROM cur WHERE NOT EXISTS
-             (SELECT 1 FROM ingest_staging s WHERE s.source_id = cur.source_id)) AS removed
+          count(*) FILTER (WHERE cur.source_id IS NULL) AS added,
+          count(*) FILTER (WHERE cur.content_hash <> s.content_hash) AS changed,
+          count(*) FILTER (WHERE cur.content_hash = s.content_hash) AS unchanged,
+          count(*) FILTER (WHERE s.seq IS NULL) AS removed
+        FROM ingest_staging s FULL JOIN cur ON cur.source_id = s.source_id
         """),  # noqa: S608 - constant SQL fragments only
         _scope_params(layer, scope)).mappings().one()
     return Diff(added=row["added"], changed=row["changed"], removed=row["removed"],
@@ -223,17 +242,26 @@ def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, cha
          "rejected": info.rejected, "note": info.note, "legal_ref": info.legal_ref,
          "restores": info.restores_publication}).scalar_one()
     params["pub"] = publication
+    # Close replaced rows (staged again with other content; in scope, also a staged row without a
+    # hash), then removed ones (in scope, not staged).  Two statements the planner can hash-join:
+    # one OR of correlated EXISTS re-scanned the staging table per current feature (20,000
+    # unchanged rows re-published ran for minutes).
     session.execute(text(
-        f"UPDATE feature f SET valid_to_pub = :pub WHERE ({_IN_SCOPE} AND NOT EXISTS"  # noqa: S608
-        " (SELECT 1 FROM ingest_staging s WHERE s.source_id = f.source_id"
-        "  AND s.content_hash = f.content_hash))"
-        " OR (f.layer_id = :l AND f.valid_to_pub IS NULL AND EXISTS (SELECT 1 FROM ingest_staging s"
-        "  WHERE s.source_id = f.source_id AND s.content_hash <> f.content_hash))"), params)
+        "UPDATE feature f SET valid_to_pub = :pub FROM ingest_staging s"
+        " WHERE f.layer_id = :l AND f.valid_to_pub IS NULL AND s.source_id = f.source_id"
+        " AND (s.content_hash <> f.content_hash"
+        "      OR ((s.content_hash = f.content_hash) IS NULL AND f.units ->> :scope_level = :scope))"),
+        params)
+    session.execute(text(
+        f"UPDATE feature f SET valid_to_pub = :pub WHERE {_IN_SCOPE} AND NOT EXISTS"  # noqa: S608
+        " (SELECT 1 FROM ingest_staging s WHERE s.source_id = f.source_id)"), params)
+    # Unchanged rows are still current: the unique index on current keys skips them.  (A NOT EXISTS
+    # on feature here let the planner, seeing an empty or tiny feature table, re-scan the table this
+    # very statement fills once per staged row: quadratic, 327 s for 100,000 rows.)
     session.execute(text(
         "INSERT INTO feature (layer_id, source_id, geom, props, units, unit_code, approximate,"
         " content_hash, source_row, valid_from_pub)"
         " SELECT :l, s.source_id, s.geom, s.props, s.units, s.unit_code, s.approximate,"
-        " s.content_hash, s.row_no, :pub FROM ingest_staging s WHERE NOT EXISTS"
-        " (SELECT 1 FROM feature f WHERE f.layer_id = :l AND f.valid_to_pub IS NULL"
-        "  AND f.source_id = s.source_id)"), params)
+        " s.content_hash, s.row_no, :pub FROM ingest_staging s"
+        " ON CONFLICT (layer_id, source_id) WHERE valid_to_pub IS NULL DO NOTHING"), params)
     return publication

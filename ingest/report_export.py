@@ -5,31 +5,23 @@ plain before it is shown or exported: control, format (bidi override, zero-width
 characters are dropped or turned into spaces and whitespace is collapsed, so a feed cannot
 inject terminal escapes or split a line.  CSV and XLSX strings are then passed through
 :func:`ingest.values.neutralise_formula`, so a spreadsheet never runs them as formulas; numbers
-(row, lon, lat) stay numbers.  Fixed labels are bilingual, Vietnamese first; ``lang`` only
-chooses which language a message is shown in first.
+(row, lon, lat) stay numbers; the cell helpers live in :mod:`ingest.sheets`, shared with layer
+downloads.  Fixed labels are bilingual, Vietnamese first; ``lang`` only chooses which language a
+message is shown in first.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from ingest.report import Report, RowResult
-from ingest.values import neutralise_formula
-
-Cell = str | int | float | None
+from ingest.sheets import Cell, csv_bytes, workbook_bytes
+from ingest.sheets import plain_text as _plain
+from ingest.sheets import text_width as _width
 
 LANGS = ("vi", "en")
 MIN_WIDTH = 40
@@ -45,8 +37,6 @@ _TABLE_HEAD = ("Trang/Sheet", "Dòng/Row", "Cột/Column", "Mã/Code", "Thông b
 _TABLE_CAPS = (20, 8, 24, 30)
 _ROW_HEAD = ("sheet", "row", "status", "reason", "column", "message_vi", "message_en", "source_id")
 _ROW_TAIL = ("lon", "lat", "approximate", "warnings")
-_XLSX_MAX_CELL = 32767
-_XLSX_WIDTHS = (8, 60)
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -62,36 +52,6 @@ class _Entry(NamedTuple):
 
 
 # --------------------------------------------------------------------------- plain text helpers
-
-
-def _plain(value: object) -> str:
-    """Return a value as one line of printable text, without control or format characters.
-
-    >>> _plain("\\x1b[31mđỏ\\r\\nred\\u202e"), _plain(None), _plain(2.5)
-    ('[31mđỏ red', '', '2.5')
-    """
-    if value is None:
-        return ""
-    kept = []
-    for char in str(value):
-        category = unicodedata.category(char)
-        if category == "Cc":
-            kept.append(" ")
-        elif category == "Cs":
-            kept.append("\ufffd")
-        elif category != "Cf":
-            kept.append(char)
-    return " ".join("".join(kept).split())
-
-
-def _width(text: str) -> int:
-    """Return how many terminal columns text takes: combining marks 0, wide characters 2.
-
-    >>> _width("Ha\\u0300 Nội"), _width("北京")
-    (6, 4)
-    """
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-               for c in text)
 
 
 def _clip(text: str, width: int) -> str:
@@ -360,21 +320,9 @@ def report_rows_table(report: Report) -> list[list[Cell]]:
 # --------------------------------------------------------------------------- spreadsheets
 
 
-def _safe(value: Cell) -> Cell:
-    """Return a cell fit for a spreadsheet: strings made plain and formula-neutralised.
-
-    >>> _safe(" \\x1b=1+1"), _safe(-5), _safe(None)
-    ("'=1+1", -5, None)
-    """
-    return neutralise_formula(_plain(value)) if isinstance(value, str) else value
-
-
 def report_csv(report: Report) -> bytes:
     """Return the rows table as formula-safe CSV in UTF-8 with a BOM, so Excel reads Vietnamese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([_safe(cell) for cell in line] for line in report_rows_table(report))
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes(report_rows_table(report))
 
 
 def _summary_table(report: Report) -> list[list[Cell]]:
@@ -397,43 +345,6 @@ def _summary_table(report: Report) -> list[list[Cell]]:
     ]
 
 
-def _xlsx_value(value: Cell) -> Cell:
-    """Return a cell ready for openpyxl: neutralised text within Excel's limit, finite numbers."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    value = _safe(value)
-    return value[:_XLSX_MAX_CELL] if isinstance(value, str) else value
-
-
-def _fill(sheet: Worksheet, table: list[list[Cell]]) -> None:
-    """Write a table with a bold, frozen header row, every string stored as a string, never a formula."""
-    for r, line in enumerate(table, start=1):
-        for c, raw in enumerate(line, start=1):
-            cell = sheet.cell(row=r, column=c)
-            cell.value = _xlsx_value(raw)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-            if r == 1:
-                cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    _size_columns(sheet)
-
-
-def _size_columns(sheet: Worksheet) -> None:
-    """Set each column's width from its longest text, within sensible bounds."""
-    low, high = _XLSX_WIDTHS
-    for index, column in enumerate(sheet.iter_cols(), start=1):
-        longest = max((_width(str(c.value)) for c in column if c.value is not None), default=0)
-        sheet.column_dimensions[get_column_letter(index)].width = min(high, max(low, longest + 2))
-
-
 def report_xlsx(report: Report) -> bytes:
     """Return an XLSX workbook: a 'Báo cáo' sheet with the rows table and a 'Tóm tắt' summary sheet."""
-    book = Workbook()
-    rows = book.active
-    rows.title = "Báo cáo"
-    _fill(rows, report_rows_table(report))
-    _fill(book.create_sheet("Tóm tắt"), _summary_table(report))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes([("Báo cáo", report_rows_table(report)), ("Tóm tắt", _summary_table(report))])

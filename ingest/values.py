@@ -356,16 +356,20 @@ def clean_text(value: Cell, max_len: int = 500) -> str | None:
     Traceback (most recent call last):
     ingest.errors.ValueProblem: Text “abcdef” is 6 characters long, over the limit of 5.
     """
-    if _blank(value):
+    if isinstance(value, str) and value.isprintable():
+        # The usual cell: printable text holds no invisible (Cf) or control (Cc) characters.
+        text = " ".join(unicodedata.normalize("NFC", value).split())
+    elif _blank(value):
         return None
-    if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, date):
-        text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     else:
-        text = str(value)
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
-    text = " ".join(_CONTROL.sub(" ", text).split())
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        elif isinstance(value, date):
+            text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+        else:
+            text = str(value)
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+        text = " ".join(_CONTROL.sub(" ", text).split())
     if not text:
         return None
     if len(text) > max_len:

@@ -44,3 +44,12 @@ def extent(session: Session, layer: Layer, publication: int) -> tuple[float, flo
         " AND valid_from_pub <= :p AND (valid_to_pub IS NULL OR valid_to_pub > :p)) q"),
         {"l": layer.id, "p": publication}).first()
     return (row.w, row.s, row.e, row.n) if row and row.w is not None else None
+
+
+def publication_state(session: Session, layer: Layer, publication: int) -> LayerState | None:
+    """Return a layer's state as of one of its publications: its time and feature count (None: not its)."""
+    row = session.execute(text(
+        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"
+        " AND f.valid_from_pub <= p.id AND (f.valid_to_pub IS NULL OR f.valid_to_pub > p.id)) AS n"
+        " FROM publication p WHERE p.layer_id = :l AND p.id = :p"), {"l": layer.id, "p": publication}).first()
+    return LayerState(row.id, row.created_at, row.n) if row else None

@@ -11,7 +11,7 @@ from epimap.settings import load_settings
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``config`` overrides settings (``bind`` injects a test connection)."""
-    from portal import api, assets, database, errors, i18n, tiles
+    from portal import api, assets, database, errors, find, i18n, ogc, share, tiles
     from portal.maps import views as maps
 
     config = dict(config or {})
@@ -27,6 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     tiles.init_app(app)
     api.init_app(app)
+    find.init_app(app)
+    ogc.init_app(app)
     app.register_blueprint(maps.bp)
     # Each feature below registers its blueprint, CLI and top-bar link in its own init_app.
+    share.init_app(app)
+    from portal import console  # officials: accounts, publishing, feed API, hardening
+
+    console.init_app(app)
     return app

@@ -47,7 +47,7 @@ class BadRequest(PortalError):
 
 
 def _wants_json() -> bool:
-    if request.path.startswith(("/api/", "/tiles/")):
+    if request.path.startswith(("/api/", "/tiles/", "/oembed")):
         return True
     return request.accept_mimetypes.best == "application/json"
 

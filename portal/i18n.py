@@ -102,8 +102,14 @@ def translate(key: str, lang: str | None = None) -> str:
     return entry[lang or current_language()]
 
 
+# Public, cached responses (embeds framed by other sites, snapshots, downloads) never set a cookie.
+COOKIELESS_PATHS = ("/embed/", "/snapshot/", "/download/", "/oembed")
+
+
 def _remember_language(response: Response) -> Response:
     asked = request.args.get("lang")
+    if request.path.startswith(COOKIELESS_PATHS):
+        return response
     if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
         response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

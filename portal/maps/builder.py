@@ -97,7 +97,8 @@ def _overlay_layer(overlay: Overlay) -> VectorGridProtobuf:
     return VectorGridProtobuf(overlay.url, overlay.meta["title"], options, show=overlay.shown)
 
 
-def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, str]) -> None:
+def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, str],
+                  compact: bool = False) -> None:
     for overlay in overlays:
         grid = _overlay_layer(overlay).add_to(fmap)
         fmap.add_child(Script(
@@ -105,15 +106,18 @@ def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, st
     metas = [o.meta for o in overlays]
     fmap.add_child(Script(f"epimap.setTexts({_json_for_script(texts)});"
                           f" epimap.addLegend({fmap.get_name()}, {_json_for_script(metas)});"))
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=compact).add_to(fmap)
 
 
 def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],
                    outline: dict, children: list[Unit], child_level: str | None,
                    child_url: str, layer_name: str, overlays: list[Overlay] | None = None,
                    texts: dict[str, str] | None = None,
-                   child_colours: dict[str, str] | None = None) -> MapParts:
-    """Return the rendered parts of a unit's map; its size does not grow with the data."""
+                   child_colours: dict[str, str] | None = None, compact: bool = False) -> MapParts:
+    """Return the rendered parts of a unit's map; its size does not grow with the data.
+
+    ``compact`` (embeds) collapses the layer switcher so a small frame keeps room for the map.
+    """
     fmap = _base_map(settings, bbox)
     folium.GeoJson(outline, name=unit.name, control=False, interactive=False,
                    style_function=lambda _f: {"color": "#b42318", "weight": 3, "fill": False}
@@ -126,7 +130,7 @@ def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, flo
         fmap.add_child(_labels_script(fmap.get_name(), children))
     fmap.add_child(Script(f"epimap.register({fmap.get_name()});"))
     if overlays:
-        _add_overlays(fmap, overlays, texts or {})
+        _add_overlays(fmap, overlays, texts or {}, compact)
     _localise(fmap)
     figure = fmap.get_root()
     figure.render()

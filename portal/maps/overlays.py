@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from layers.catalog import Catalog, Layer
-from layers.meta import layer_state
+from layers.meta import layer_state, publication_state
 from portal.tiles import tile_url_template
 
 SHOWN_AT_START = ("testing_sites", "lockdown_zones")
@@ -16,7 +17,7 @@ SHOWN_AT_START = ("testing_sites", "lockdown_zones")
 
 @dataclass(frozen=True)
 class Overlay:
-    """One layer on the map, at its current publication."""
+    """One layer on the map, at its current publication or a pinned one."""
 
     layer: Layer
     publication: int
@@ -34,17 +35,26 @@ def _meta(layer: Layer, publication: int, updated: float | None, count: int, lan
     }
 
 
-def public_overlays(session: Session, catalog: Catalog, lang: str) -> list[Overlay]:
-    """Return every public layer that has a publication, polygons first so points stay on top."""
+def public_overlays(session: Session, catalog: Catalog, lang: str, *, only: Collection[str] | None = None,
+                    pinned: Mapping[str, int] | None = None) -> list[Overlay]:
+    """Return the public layers that have a publication, polygons first so points stay on top.
+
+    ``only`` keeps just the named layers, all of them shown; ``pinned`` draws the given layers at the
+    given publications instead of their current ones (the caller checks each belongs to its layer).
+    """
+    pinned = pinned or {}
     overlays = []
     for layer in sorted(catalog.layers.values(), key=lambda item: item.geometry != "polygon"):
-        if not layer.public:
+        if not layer.public or (only is not None and layer.id not in only):
             continue
-        state = layer_state(session, layer)
-        if state.publication is None:
+        if layer.id in pinned:
+            state = publication_state(session, layer, pinned[layer.id])
+        else:
+            state = layer_state(session, layer)
+        if state is None or state.publication is None:
             continue
         updated = state.updated_at.timestamp() if state.updated_at else None
+        shown = layer.id in only if only is not None else layer.id in SHOWN_AT_START
         overlays.append(Overlay(layer, state.publication, tile_url_template(layer.id, state.publication),
-                                layer.id in SHOWN_AT_START,
-                                _meta(layer, state.publication, updated, state.count, lang)))
+                                shown, _meta(layer, state.publication, updated, state.count, lang)))
     return overlays

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, current_app, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from boundaries import queries
+from boundaries.queries import Unit
 from layers.catalog import default_catalog
 from layers.store import features
 from portal.database import db_session
 from portal.errors import NotFound
 from portal.i18n import current_language, map_texts, translate
-from portal.maps.builder import build_unit_map
-from portal.maps.overlays import public_overlays
-from portal.maps.statistics import parse_choice, unit_statistics
+from portal.maps.builder import MapParts, build_unit_map
+from portal.maps.overlays import Overlay, public_overlays
+from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
 
 bp = Blueprint("maps", __name__)
 
@@ -43,26 +47,43 @@ def unit_in_set(set_name: str, code: str) -> str:
     return _render_unit(set_name, code)
 
 
-def _render_unit(set_name: str, code: str) -> str:
-    session = db_session()
-    unit = queries.get_unit(session, set_name, code)
-    if unit is None:
-        raise NotFound()
+class UnitMap(NamedTuple):
+    """A unit's children, the statistics chosen by ``?stat=&date=`` and its rendered map."""
+
+    children: list[Unit]
+    child_level: str | None
+    stats: UnitStatistics
+    map: MapParts
+
+
+def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Overlay],
+             compact: bool = False) -> UnitMap:
+    """Build a unit's map as its page shows it; embeds pass their own overlays and child URLs."""
     children = queries.children(session, unit)
     child_level = queries.child_level(session, unit)
-    child_url = unit_url(set_name, "__CODE__")
     statistic, day = parse_choice(request.args.get("stat"), request.args.get("date"))
     stats = unit_statistics(session, unit, statistic, day, bool(children))
     map_parts = build_unit_map(
         current_app.config["SETTINGS"], unit, queries.bounds(session, unit),
         queries.outline_geojson(session, unit), children, child_level, child_url,
         translate(f"level_{child_level}") if child_level else "",
-        overlays=public_overlays(session, default_catalog(), current_language()), texts=map_texts(),
-        child_colours=stats.child_colours if stats.legend else None,
+        overlays=overlays, texts=map_texts(),
+        child_colours=stats.child_colours if stats.legend else None, compact=compact,
     )
+    return UnitMap(children, child_level, stats, map_parts)
+
+
+def _render_unit(set_name: str, code: str) -> str:
+    session = db_session()
+    unit = queries.get_unit(session, set_name, code)
+    if unit is None:
+        raise NotFound()
+    overlays = public_overlays(session, default_catalog(), current_language())
+    built = unit_map(session, unit, child_url=unit_url(set_name, "__CODE__"), overlays=overlays)
     return render_template(
-        "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=children,
-        child_level=child_level, map=map_parts, unit_url=unit_url, stats=stats,
+        "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,
+        child_level=built.child_level, map=built.map, unit_url=unit_url, stats=built.stats,
+        overlays=overlays,
     )
 
 

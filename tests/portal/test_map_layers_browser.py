@@ -28,12 +28,16 @@ def hostile_feature(engine, tmp_path_factory):
         conn.execute(text("DELETE FROM publication WHERE layer_id = 'essential_services'"))
 
 
+_DRAWN_JS = (
+    "(id) => { let n = 0; epimap.map.eachLayer(l => {"
+    " if (l._url && l._url.includes('/tiles/' + id + '/'))"
+    " n += l.getContainer().querySelectorAll('path').length; }); return n; }"
+)
+
+
 def _drawn(page, layer_id: str) -> int:
     """Count the features a layer's vector grid has drawn (0 when the layer is off)."""
-    return page.evaluate(
-        "(id) => { let n = 0; epimap.map.eachLayer(l => {"
-        " if (l._url && l._url.includes('/tiles/' + id + '/'))"
-        " n += l.getContainer().querySelectorAll('path').length; }); return n; }", layer_id)
+    return page.evaluate(_DRAWN_JS, layer_id)
 
 
 def _feature_point(page) -> tuple[float, float]:
@@ -55,8 +59,7 @@ def test_toggle_layer_click_feature_popup_is_escaped(browser, live_server, hosti
     assert _drawn(page, "essential_services") == 0
     checkbox.check()
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container path').length > 0")
-    assert _drawn(page, "essential_services") == 1
+    page.wait_for_function(f"() => ({_DRAWN_JS})('essential_services') === 1")
     x, y = _feature_point(page)
     page.mouse.click(x, y)
     popup = page.locator(".feature-popup")

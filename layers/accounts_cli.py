@@ -1,0 +1,112 @@
+"""``epimap accounts``: create, disable and list officials' accounts; make sure an admin exists.
+
+Passwords are read from standard input (``--password-stdin``) or prompted without echo; they
+never appear on the command line, and only their argon2 hash is stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from epimap.context import AppContext, pass_app
+from epimap.db import session_scope
+from layers import accounts
+from layers.audit import Where
+from portal.errors import PortalError
+
+DEFAULT_ADMIN = "admin@localhost"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a container
+        return "cli"
+
+
+def _fail(exc: PortalError) -> click.ClickException:
+    return click.ClickException(f"{exc.message('vi')} / {exc.message('en')}")
+
+
+@click.group("accounts")
+def accounts_cli() -> None:
+    """Officials' accounts for the console and the feed API."""
+
+
+@accounts_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+@click.option("--scope", "scope_code", required=True, help="Code of the unit the account covers.")
+@click.option("--set", "set_name", help="Boundary set (default: the configured one).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@pass_app
+def create_command(app: AppContext, email: str, role: str, scope_code: str, set_name: str | None,
+                   password_stdin: bool) -> None:
+    """Create an account scoped to a unit (and everything inside it)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password / Mật khẩu", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(app.bind) as session:
+            account = accounts.create_account(session, email, password, role,
+                                              set_name or app.settings.default_set, scope_code,
+                                              by=None, actor=_actor(), where=Where())
+    except PortalError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"created {account.email}: {account.role} of {account.boundary_set}/{account.scope_code}")
+
+
+@accounts_cli.command("disable")
+@click.argument("email")
+@pass_app
+def disable_command(app: AppContext, email: str) -> None:
+    """Disable an account: its sessions end and its API tokens stop working."""
+    try:
+        with session_scope(app.bind) as session:
+            account = accounts.disable_account(session, email, by=None, actor=_actor(), where=Where())
+    except PortalError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"disabled {account.email}")
+
+
+@accounts_cli.command("list")
+@pass_app
+def list_command(app: AppContext) -> None:
+    """List the accounts: e-mail, role, unit, state."""
+    with session_scope(app.bind) as session:
+        found = accounts.list_accounts(session)
+    for account in found:
+        state = f"disabled {account.disabled_at:%Y-%m-%d}" if account.disabled_at else "active"
+        click.echo(f"{account.email}\t{account.role}\t{account.boundary_set}/{account.scope_code}\t{state}")
+    if not found:
+        click.echo("no accounts")
+
+
+@accounts_cli.command("ensure-admin")
+@pass_app
+def ensure_admin_command(app: AppContext) -> None:
+    """Create the first admin from EPIMAP_ADMIN_EMAIL / EPIMAP_ADMIN_PASSWORD unless it exists.
+
+    Without EPIMAP_ADMIN_PASSWORD a random password is generated and printed once; only its hash
+    is stored.  An existing account is never changed.
+    """
+    settings = app.settings
+    email = settings.admin_email or DEFAULT_ADMIN
+    password = settings.admin_password or accounts.generate_password()
+    try:
+        with session_scope(app.bind) as session:
+            if accounts.get_account(session, email) is not None:
+                click.echo(f"admin {email.lower()}: already exists")
+                return
+            account = accounts.create_account(session, email, password, "admin", settings.default_set,
+                                              settings.default_unit, by=None, actor=_actor(), where=Where())
+    except PortalError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"created admin {account.email} ({account.boundary_set}/{account.scope_code});"
+               " sign in at /quan-tri")
+    if not settings.admin_password:
+        click.echo(f"  password (shown only now): {password}")

@@ -1,0 +1,196 @@
+"""The nearest current features of a point layer, by exact distance on the WGS 84 ellipsoid.
+
+The KNN operator (``geom <-> point``) walks the partial GiST index ``feature_current_geom_idx``
+but measures planar degrees, which are not metres (a degree of longitude is shorter than one
+of latitude away from the equator).  So a generous candidate set is fetched by KNN, measured
+with ``ST_Distance(geography)`` and re-sorted, and the answer is only returned once it is
+*proven* exact: every feature outside the candidate set is at least ``R`` planar degrees away,
+hence at least ``R × (fewest metres per degree nearby)`` metres away; when the ``limit``-th
+answer is nearer than that bound nothing outside can beat it, otherwise the set is enlarged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from layers.catalog import Layer
+from layers.hours import VIETNAM, cached_parse_hours, is_open
+
+LOCKDOWN_LAYER = "lockdown_zones"  # written into KNN_SQL
+MAX_CANDIDATES = 20_000  # past this the open_now/exclude_lockdown filters give up looking further
+METRES_PER_DEGREE_LAT_MIN = 110_574.0  # a degree of latitude at the equator (the shortest)
+METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
+SAFETY = 0.995  # the bound above is an approximation of the ellipsoid: keep a margin
+
+# The lockdown layer is written into the statement, not bound: a prepared statement's generic
+# plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
+KNN_SQL = """
+WITH candidate AS MATERIALIZED (
+    SELECT f.source_id, f.props, f.approximate, f.geom, f.valid_from_pub,
+           f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS planar
+    FROM feature f
+    WHERE f.valid_to_pub IS NULL AND f.layer_id = :layer
+    ORDER BY f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+    LIMIT :n
+), zone AS MATERIALIZED (
+    SELECT z.geom FROM feature z
+    WHERE z.valid_to_pub IS NULL AND z.layer_id = 'lockdown_zones'
+      AND z.props ->> 'valid_from' <= :day
+      AND (z.props ->> 'valid_to' IS NULL OR z.props ->> 'valid_to' >= :day)
+), measured AS (
+    SELECT c.*, ST_Distance(c.geom::geography,
+                            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
+           EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, c.geom)) AS in_lockdown
+    FROM candidate c
+), stats AS (
+    SELECT count(*) AS measured, max(planar) AS farthest FROM candidate
+)
+SELECT s.measured, s.farthest, m.source_id, m.props::text AS props, m.approximate, m.in_lockdown,
+       ST_X(m.geom) AS lon, ST_Y(m.geom) AS lat, m.distance_m,
+       extract(epoch FROM p.created_at)::float8 AS updated
+FROM stats s
+LEFT JOIN (
+    SELECT * FROM measured WHERE NOT (:exclude_lockdown AND in_lockdown)
+    ORDER BY distance_m, source_id LIMIT :take
+) m ON true
+LEFT JOIN publication p ON p.id = m.valid_from_pub
+ORDER BY m.distance_m, m.source_id
+"""
+_KNN = text(KNN_SQL)
+
+
+def candidate_count(limit: int) -> int:
+    """How many KNN candidates to measure for ``limit`` answers (enlarged when not enough)."""
+    return limit * 4 + 20
+
+
+def knn_params(layer_id: str, lon: float, lat: float, n: int, day: str, take: int | None = None,
+               exclude_lockdown: bool = False) -> dict[str, Any]:
+    """Return the parameters of ``KNN_SQL``: ``n`` candidates measured, the ``take`` nearest returned."""
+    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day,
+            "take": n if take is None else take, "exclude_lockdown": exclude_lockdown}
+
+
+def metres_per_degree_floor(lat: float, reach_m: float) -> float:
+    """Fewest metres a planar degree can span within ``reach_m`` of latitude ``lat`` (a bound).
+
+    >>> round(metres_per_degree_floor(0.0, 0.0))
+    110021
+    >>> round(metres_per_degree_floor(11.0, 50_000))
+    108558
+    """
+    farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, 89.9)
+    per_degree = min(METRES_PER_DEGREE_LAT_MIN,
+                     METRES_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(farthest)))
+    return per_degree * SAFETY
+
+
+def _now() -> datetime:
+    return datetime.now(VIETNAM)
+
+
+def _site(row: Any, layer: Layer, when: datetime) -> dict[str, Any]:
+    stored = json.loads(row.props)
+    props = {name: stored[name] for name in layer.public_attributes if name in stored}
+    hours = props.get("hours")
+    return {
+        "id": row.source_id, "lon": row.lon, "lat": row.lat, "props": props,
+        "distance_m": float(row.distance_m), "approximate": bool(row.approximate),
+        "updated": datetime.fromtimestamp(row.updated, UTC), "in_lockdown": bool(row.in_lockdown),
+        "open_now": is_open(cached_parse_hours(hours), when) if isinstance(hours, str) else None,
+    }
+
+
+def nearby(session: Session, layer: Layer, lon: float, lat: float, limit: int, *,
+           open_now: bool = False, exclude_lockdown: bool = False,
+           at: datetime | None = None) -> list[dict[str, Any]]:
+    """Return the ``limit`` nearest current features of a point layer, nearest first.
+
+    Each is a dict: ``id``, ``lon``, ``lat``, ``props`` (public attributes only), ``distance_m``
+    (geodesic, metres), ``approximate``, ``updated`` (the publication that last changed it),
+    ``in_lockdown`` (inside a lockdown zone in force on ``at``'s day) and ``open_now``
+    (True/False/None from its hours at ``at``; default now, in Việt Nam).  ``open_now`` keeps
+    only sites known to be open, ``exclude_lockdown`` drops those in a lockdown zone.
+    """
+    if layer.geometry != "point":
+        raise ValueError(f"layer {layer.id} is not a point layer")
+    when = at if at is not None else _now()
+    day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
+    n = candidate_count(limit)
+    while True:
+        # Only the nearest few come back (all candidates when open_now must be read from the hours).
+        take = n if open_now else limit
+        rows = session.execute(_KNN, knn_params(layer.id, lon, lat, n, day, take, exclude_lockdown)).all()
+        measured, farthest = (rows[0].measured, rows[0].farthest) if rows else (0, None)
+        exhausted = measured < n  # every feature of the layer was measured
+        found: list[dict[str, Any]] = []
+        for row in rows:
+            if row.source_id is None:
+                break  # no candidate at all, or none left by exclude_lockdown
+            # Nothing outside the candidates is nearer than farthest × the metres a degree spans
+            # at least: past that bound the order is not proven, so stop there.
+            if not exhausted and row.distance_m >= farthest * metres_per_degree_floor(lat, row.distance_m):
+                break
+            site = _site(row, layer, when)
+            if open_now and site["open_now"] is not True:
+                continue
+            found.append(site)
+            if len(found) == limit:
+                return found
+        if exhausted or n >= MAX_CANDIDATES:
+            return found  # everything there is, or (past the cap) the proven nearest only
+        n = min(n * 4, MAX_CANDIDATES)
+
+
+# ---------------------------------------------------------------------------- the portal's area
+
+
+@dataclass(frozen=True)
+class Area:
+    """The top-level units of a boundary set, for "is this point near us at all?"."""
+
+    set_name: str
+    geometry: BaseGeometry | None
+
+
+def load_area(session: Session, set_name: str) -> Area:
+    """Read the union of a set's top-level units (None when the set has none)."""
+    wkb = session.execute(text(
+        "SELECT ST_AsBinary(ST_Union(geom)) FROM admin_unit WHERE boundary_set = :s AND depth = 0"),
+        {"s": set_name}).scalar()
+    geometry = shapely.from_wkb(bytes(wkb)) if wkb else None
+    if geometry is not None:
+        shapely.prepare(geometry)
+    return Area(set_name, geometry)
+
+
+def within_area(session: Session, area: Area, lon: float, lat: float, metres: float) -> bool:
+    """Tell whether a point is within ``metres`` (geodesic) of the area's units.
+
+    Decided in-process when the planar distance in degrees leaves no doubt (inside the area;
+    clearly nearer or farther than any degree's length allows); otherwise PostGIS decides
+    with ``ST_DWithin`` on geography.
+    """
+    if area.geometry is None:
+        return False
+    point = shapely.Point(lon, lat)
+    if area.geometry.contains(point):
+        return True
+    degrees = area.geometry.distance(point)
+    if degrees * 111_700 <= metres:  # no degree spans more than ~111.7 km: surely within
+        return True
+    if degrees * metres_per_degree_floor(lat, metres) > metres:
+        return False
+    return bool(session.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM admin_unit WHERE boundary_set = :s AND depth = 0 AND"
+        " ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :m))"),
+        {"s": area.set_name, "x": lon, "y": lat, "m": metres}).scalar())

@@ -1,0 +1,37 @@
+"""The officials' console (``/quan-tri``) and the feed API (``/api/layers/<layer>/feeds``).
+
+``init_app`` also installs the portal-wide response hardening (:mod:`portal.security`), the
+session cookie's flags and secret key, and the bilingual 413 for uploads over ``max_upload_mb``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, make_response
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from layers.publishing import TooLarge
+from portal import security
+from portal.console import api, auth, views
+from portal.console.forms import local_time
+from portal.console.messages import MESSAGES
+from portal.i18n import register_messages
+
+register_messages(MESSAGES)
+
+
+def _too_large(_exc: RequestEntityTooLarge) -> Response:
+    # Hand the portal's own error to the handler registered for PortalError: one error path.
+    error = TooLarge(current_app.config["SETTINGS"].max_upload_mb)
+    return make_response(current_app.handle_user_exception(error))
+
+
+def init_app(app: Flask) -> None:
+    """Register the console, the feed API, the hardening headers and the console's top-bar link."""
+    security.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.config[security.FRAME_ANCESTORS]["console"] = "'none'"
+    app.config.setdefault("NAV_LINKS", []).append(("console.home", "console_nav"))
+    app.jinja_env.globals["local_time"] = local_time
+    app.register_error_handler(RequestEntityTooLarge, _too_large)

@@ -1,0 +1,297 @@
+"""Citizens find the nearest testing or vaccination site: ``/api/nearby`` and the page ``/tim-diem``.
+
+The page works without JavaScript (a commune or district name, server-rendered results); with
+it, "Dùng vị trí của tôi" asks the phone for its position and renders the API's answer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from boundaries.queries import Unit, find_units, get_unit
+from layers.catalog import Layer, default_catalog
+from layers.nearby import Area, load_area, nearby, within_area
+from portal import ratelimit
+from portal.database import db_session, get_bind
+from portal.errors import BadRequest
+from portal.find_messages import MESSAGES
+from portal.i18n import current_language, register_messages, translate
+
+API_MAX_AGE = 60
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+PAGE_LIMIT = 10
+AREA_REACH_M = 50_000  # farther than this from every top-level unit: outside the portal's area
+AREA_TTL_S = 300
+MAX_QUERY = 100
+# The page's choices and the layers they search.
+KINDS = {"testing": "testing_sites", "vaccination": "vaccination_sites", "pharmacy": "pharmacies",
+         "treatment": "treatment_facilities"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+AREA = "epimap.find_area"
+
+bp = Blueprint("find", __name__)
+register_messages(MESSAGES)
+
+
+# ------------------------------------------------------------------------------ parameters
+
+
+def _number(name: str, low: float, high: float) -> float:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        raise BadRequest(f"Thiếu tham số {name}.", f"Parameter {name} is required.")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(f"Tham số {name} phải là một số.", f"Parameter {name} must be a number.") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise BadRequest(f"Tham số {name} phải nằm trong khoảng {low:g} đến {high:g}.",
+                         f"Parameter {name} must be between {low:g} and {high:g}.")
+    return value
+
+
+def _limit() -> int:
+    raw = (request.args.get("limit") or "").strip()
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest(f"Tham số limit phải là số nguyên từ 1 đến {MAX_LIMIT}.",
+                         f"Parameter limit must be a whole number from 1 to {MAX_LIMIT}.")
+    return int(raw)
+
+
+def _flag(name: str) -> bool:
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise BadRequest(f"Tham số {name} phải là 1 hoặc 0.", f"Parameter {name} must be 1 or 0.")
+
+
+def searchable_layers() -> dict[str, Layer]:
+    """Return the layers one may search for nearby features: public point layers."""
+    return {lid: layer for lid, layer in default_catalog().layers.items()
+            if layer.public and layer.geometry == "point"}
+
+
+def _layer() -> Layer:
+    layer = searchable_layers().get((request.args.get("layer") or "").strip())
+    if layer is None:
+        names = ", ".join(sorted(searchable_layers()))
+        raise BadRequest(f"Tham số layer phải là một trong: {names}.",
+                         f"Parameter layer must be one of: {names}.")
+    return layer
+
+
+# ------------------------------------------------------------------------------ the API
+
+
+def _area() -> Area:
+    """Return the default set's top-level units, read once every few minutes per process."""
+    set_name = current_app.config["SETTINGS"].default_set
+    cached = current_app.extensions.get(AREA)
+    if cached is None or cached[1].set_name != set_name or time.monotonic() - cached[0] > AREA_TTL_S:
+        cached = (time.monotonic(), load_area(db_session(), set_name))
+        current_app.extensions[AREA] = cached
+    return cached[1]
+
+
+def _read_session() -> Session:
+    """Return this request's session; on a real engine it reads in autocommit, which saves the
+    BEGIN and ROLLBACK round trips (half of them) on this hot read-only path."""
+    session = db_session()
+    if isinstance(get_bind(), Engine) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
+def _is_stale(updated: datetime, now: datetime) -> bool:
+    return now - updated > timedelta(days=current_app.config["SETTINGS"].stale_days)
+
+
+def _feature(site: dict[str, Any], now: datetime) -> dict[str, Any]:
+    properties = dict(site["props"])
+    properties.update(distance_m=round(site["distance_m"], 1), open_now=site["open_now"],
+                      in_lockdown=site["in_lockdown"], approximate=site["approximate"],
+                      updated=site["updated"].isoformat(), stale=_is_stale(site["updated"], now))
+    return {"type": "Feature", "id": site["id"],
+            "geometry": {"type": "Point", "coordinates": [round(site["lon"], 6), round(site["lat"], 6)]},
+            "properties": properties}
+
+
+@bp.route("/api/nearby")
+def api_nearby() -> Response:
+    """The nearest sites of a layer as GeoJSON: ``lat``, ``lon``, ``layer`` (required), ``limit``
+    (1–100, default 10), ``open_now`` and ``exclude_lockdown`` (1/0)."""
+    lat, lon = _number("lat", -90, 90), _number("lon", -180, 180)
+    layer, limit = _layer(), _limit()
+    open_now, exclude_lockdown = _flag("open_now"), _flag("exclude_lockdown")
+    session = _read_session()
+    body: dict[str, Any] = {
+        "type": "FeatureCollection", "layer": layer.id, "title": layer.title(current_language()),
+        "query": {"lat": lat, "lon": lon, "limit": limit, "open_now": open_now,
+                  "exclude_lockdown": exclude_lockdown},
+        "features": [],
+    }
+    if within_area(session, _area(), lon, lat, AREA_REACH_M):
+        now = datetime.now(UTC)
+        sites = nearby(session, layer, lon, lat, limit, open_now=open_now, exclude_lockdown=exclude_lockdown)
+        body["features"] = [_feature(site, now) for site in sites]
+    else:
+        body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
+                    note_en=translate("find_outside", "en"))
+    return _public(jsonify(body))
+
+
+@bp.route("/api/ping")
+def api_ping() -> Response:
+    """Answer without touching the database: the benchmark's no-op baseline."""
+    return _public(jsonify({"ok": True}))
+
+
+def _public(response: Response) -> Response:
+    response.cache_control.public = True
+    response.cache_control.max_age = API_MAX_AGE
+    return response
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    if request.path.startswith("/api/"):  # errors too, so other sites' scripts can read them
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def format_distance(metres: float, lang: str) -> str:
+    """Return "850 m" or "2,3 km" ("2.3 km" in English).
+
+    >>> format_distance(849.6, "vi"), format_distance(2345, "vi"), format_distance(2345, "en")
+    ('850 m', '2,3 km', '2.3 km')
+    >>> format_distance(999.7, "en"), format_distance(12_000, "vi")
+    ('1.0 km', '12,0 km')
+    """
+    if round(metres) < 1000:
+        return f"{round(metres)} m"
+    text = f"{metres / 1000:.1f} km"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def format_ago(updated: datetime, now: datetime, lang: str) -> str:
+    """Return "3 ngày trước" / "3 days ago" (minutes, hours or days).
+
+    >>> now = datetime(2021, 8, 20, 12, 0, tzinfo=UTC)
+    >>> format_ago(now - timedelta(days=3, hours=2), now, "vi"), format_ago(now, now, "en")
+    ('3 ngày trước', 'just now')
+    >>> format_ago(now - timedelta(hours=1), now, "en"), format_ago(now - timedelta(minutes=5), now, "vi")
+    ('1 hour ago', '5 phút trước')
+    """
+    seconds = max(0.0, (now - updated).total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            key = f"find_ago_{unit}" if n == 1 else f"find_ago_{unit}s"
+            return translate(key, lang).format(n=n)
+    return translate("find_ago_now", lang)
+
+
+def tel_uri(phone: str) -> str:
+    """Return a ``tel:`` URI: national numbers in international form, hotlines as they are.
+
+    >>> tel_uri("02743822222"), tel_uri("115"), tel_uri("0912 345 678")
+    ('tel:+842743822222', 'tel:115', 'tel:+84912345678')
+    """
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"tel:+84{digits[1:]}" if digits.startswith("0") and len(digits) >= 10 else f"tel:{digits}"
+
+
+def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]:
+    props, lat, lon = site["props"], round(site["lat"], 6), round(site["lon"], 6)
+    status = {True: "open", False: "closed", None: "unknown"}[site["open_now"]]
+    stale = _is_stale(site["updated"], now)
+    phone = props.get("phone")
+    return {
+        "name": props.get("name") or "", "address": props.get("address"), "hours": props.get("hours"),
+        "phone": phone, "tel": tel_uri(str(phone)) if phone else None,
+        "distance": format_distance(site["distance_m"], lang), "status": status,
+        "status_text": translate(f"find_status_{status}", lang),
+        "in_lockdown": site["in_lockdown"], "approximate": site["approximate"],
+        "fresh": translate("find_updated", lang).format(ago=format_ago(site["updated"], now, lang)),
+        "stale": stale, "lat": lat, "lon": lon, "geo": f"geo:{lat},{lon}",
+        "directions": f"https://www.openstreetmap.org/directions?to={lat},{lon}",
+        "osm": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}",
+    }
+
+
+def _candidate(session: Any, unit: Unit) -> dict[str, Any]:
+    parent = get_unit(session, unit.boundary_set, unit.parent_code) if unit.parent_code else None
+    return {"unit": unit, "parent": parent.name if parent else None}
+
+
+def _page_texts(lang: str) -> dict[str, str]:
+    keys = ("find_status_open", "find_status_closed", "find_status_unknown", "find_in_lockdown",
+            "find_hours", "find_directions", "find_open_in_app", "find_on_map", "find_call_to_confirm",
+            "find_updated", "find_locating", "find_searching", "find_location_error", "find_no_results",
+            "find_near_you", "find_you_are_here", "approximate", "find_ago_now", "find_ago_minute",
+            "find_ago_minutes", "find_ago_hour", "find_ago_hours", "find_ago_day", "find_ago_days")
+    return {key: translate(key, lang) for key in keys}
+
+
+def page() -> str:
+    """The search form and, when asked, the nearest sites to a commune or district."""
+    settings, session, lang = current_app.config["SETTINGS"], db_session(), current_language()
+    kind = request.args.get("kind") or "testing"
+    if kind not in KINDS:
+        raise BadRequest("Loại điểm không hợp lệ.", "Unknown kind of site.")
+    layer = default_catalog().layers[KINDS[kind]]
+    query = (request.args.get("q") or "").strip()[:MAX_QUERY]
+    code = (request.args.get("code") or "").strip()
+    open_now, exclude_lockdown = _flag("open_now"), _flag("exclude_lockdown")
+    unit, candidates, message, sites = None, [], None, []
+    if code:
+        unit = get_unit(session, settings.default_set, code)
+        message = None if unit else translate("find_no_place", lang)
+    elif query:
+        found = find_units(session, settings.default_set, query)
+        if len(found) == 1:
+            unit = found[0]
+        elif found:
+            candidates = [_candidate(session, u) for u in found]
+        else:
+            message = translate("find_no_place", lang)
+    if unit is not None:
+        now = datetime.now(UTC)
+        sites = [_site_view(s, now, lang) for s in nearby(
+            session, layer, unit.lon, unit.lat, PAGE_LIMIT, open_now=open_now,
+            exclude_lockdown=exclude_lockdown)]
+        if not sites:
+            message = translate("find_no_results", lang)
+    kinds = [(k, default_catalog().layers[lid].title(lang)) for k, lid in KINDS.items()]
+    client = {"api": url_for("find.api_nearby"), "lang": lang, "limit": PAGE_LIMIT, "layers": KINDS,
+              "basemap": settings.basemap_url, "attribution": settings.basemap_attribution,
+              "texts": _page_texts(lang)}
+    return render_template("find.html", kinds=kinds, kind=kind, query=query, unit=unit,
+                           candidates=candidates, message=message, sites=sites, open_now=open_now,
+                           exclude_lockdown=exclude_lockdown, client=client)
+
+
+bp.add_url_rule("/tim-diem", "page", page)
+bp.add_url_rule("/find", "page", page)
+
+
+def init_app(app: Flask) -> None:
+    """Register the page, the API and the API's rate limit."""
+    app.register_blueprint(bp)
+    app.config.setdefault("NAV_LINKS", []).append(("find.page", "find_nav"))
+    ratelimit.init_app(app, app.config["SETTINGS"].api_rate_limit)

@@ -1,0 +1,245 @@
+"""Layer downloads: ``/download/<layer>.<csv|xlsx|geojson>?unit=<code>&set=<set>&pub=<id>``.
+
+Only public layers and public attributes.  Without ``unit`` the whole layer; without ``pub`` its
+current publication (``pub`` picks an older one of the same layer; such a download never changes
+and is cached for a day).  Columns: the source id, the public attributes in catalogue order under
+bilingual headers ("Tên / Name"), lon and lat (points) or WKT (polygons) in WGS 84, the unit codes
+lowest level first, whether the location is approximate, and the publication.
+
+Every file says which publication it holds, when that was published and under which licence:
+
+* CSV: UTF-8 with a BOM (Excel shows Vietnamese), then :data:`METADATA_LINES` lines starting
+  with ``#`` (``# Lớp / Layer: …``; commas in them are written as ``;``), then one header row and
+  the data.  Read it with ``pandas.read_csv(url, comment="#")``, or, when a value may contain
+  ``#``, ``pandas.read_csv(url, skiprows=METADATA_LINES)``.
+* XLSX: a "Dữ liệu" sheet with the table and a "Thông tin" sheet with the same facts.
+* GeoJSON: a FeatureCollection whose top-level ``metadata`` member holds them.
+
+CSV and XLSX cells go through :mod:`ingest.sheets`, so no value runs as a formula.  CSV and
+GeoJSON are streamed row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
+from shapely.geometry import shape
+
+from boundaries import queries
+from boundaries.queries import Unit, set_levels
+from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
+from layers.catalog import Layer, default_catalog
+from layers.meta import layer_state
+from layers.store import Publication, features, get_publication
+from portal.database import db_session
+from portal.errors import BadRequest, NotFound
+from portal.i18n import MESSAGES
+from portal.maps.overlays import Overlay, public_overlays
+from portal.share.common import (
+    LIVE_MAX_AGE,
+    PINNED_MAX_AGE,
+    fixed_language,
+    iso_time,
+    licence,
+    local_time,
+    portal_name,
+    public_cache,
+)
+from portal.tiles import visible_layer
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+METADATA_LINES = 9
+_PUBLICATION = re.compile(r"[0-9]{1,18}")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+bp = Blueprint("downloads", __name__)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One download: a layer at a publication, optionally inside a unit."""
+
+    layer: Layer
+    publication: Publication
+    unit: Unit | None
+    levels: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    pinned: bool
+
+    def columns(self) -> list[tuple[str, str]]:
+        """Return (key, bilingual header) of every column, in order."""
+        point = self.layer.geometry == "point"
+        where = ([("lon", "Kinh độ / Longitude"), ("lat", "Vĩ độ / Latitude")] if point
+                 else [("wkt", "Hình học (WKT) / Geometry (WKT)")])
+        return [("source_id", "Mã / ID"),
+                *((a.name, f"{a.label_vi} / {a.label_en}") for a in self.layer.attributes if a.public),
+                *where, *((f"unit:{level}", _level_header(level)) for level in self.levels),
+                ("approximate", "Vị trí gần đúng / Approximate"),
+                ("publication", "Lần xuất bản / Publication")]
+
+    def metadata(self) -> list[tuple[str, Cell]]:
+        """Return the facts every format states, as (bilingual label, value); METADATA_LINES of them."""
+        pub, layer, unit = self.publication, self.layer, self.unit
+        where = f"{unit.name} ({unit.boundary_set}:{unit.code})" if unit else "Toàn bộ / Everywhere"
+        return [
+            ("Lớp / Layer", f"{layer.title_vi} / {layer.title_en} ({layer.id})"),
+            ("Đơn vị / Unit", where),
+            ("Lần xuất bản / Publication", pub.id),
+            ("Thời điểm xuất bản / Published at", iso_time(pub.created_at)),
+            ("Số đối tượng / Features", len(self.rows)),
+            ("Tọa độ / Coordinates", "WGS 84 (EPSG:4326)"),
+            ("Giấy phép / Licence", licence()),
+            ("Nguồn / Source", f"{portal_name()} {request.host_url}"),
+            ("Địa chỉ cố định / Permanent URL", self.permanent_url()),
+        ]
+
+    def permanent_url(self) -> str:
+        """Return the URL of this very download, pinned to its publication."""
+        params: dict[str, Any] = {"pub": self.publication.id}
+        if self.unit:
+            params.update(unit=self.unit.code, set=self.unit.boundary_set)
+        return url_for("downloads.download", layer_id=self.layer.id, fmt="csv", _external=True, **params)
+
+    def values(self, feature: dict[str, Any]) -> list[Cell]:
+        """Return one feature's cells, in column order."""
+        props, geometry, units = feature["props"], feature["geometry"], feature["units"] or {}
+        if self.layer.geometry == "point":
+            lon, lat = (geometry["coordinates"] if geometry["type"] == "Point"
+                        else shape(geometry).representative_point().coords[0])
+            where: list[Cell] = [round(lon, 6), round(lat, 6)]
+        else:
+            where = [shapely.to_wkt(shape(geometry), rounding_precision=6, trim=True)]
+        return [feature["source_id"], *(_cell(props.get(a.name)) for a in self.layer.attributes if a.public),
+                *where, *(units.get(level) for level in self.levels), bool(feature["approximate"]),
+                feature["publication"]]
+
+    def filename(self, fmt: str) -> str:
+        """Return an ASCII file name: layer, unit and publication."""
+        where = f"{self.unit.boundary_set}-{self.unit.code}" if self.unit else "all"
+        return _FILENAME_UNSAFE.sub("_", f"{self.layer.id}_{where}_pub{self.publication.id}") + f".{fmt}"
+
+
+def _level_header(level: str) -> str:
+    entry = MESSAGES.get(f"level_{level}")
+    if entry is None:
+        return f"Mã {level} / {level} code"
+    return f"Mã {entry['vi'].lower()} / {entry['en']} code"
+
+
+def _cell(value: Any) -> Cell:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _export(layer_id: str) -> Export:
+    session = db_session()
+    layer = visible_layer(layer_id)
+    settings = current_app.config["SETTINGS"]
+    unit = None
+    code = (request.args.get("unit") or "").strip()
+    if code:
+        unit = queries.get_unit(session, request.args.get("set") or settings.default_set, code)
+        if unit is None:
+            raise NotFound()
+    raw = (request.args.get("pub") or "").strip()
+    if raw and not _PUBLICATION.fullmatch(raw):
+        raise BadRequest("Tham số pub phải là số lần xuất bản.",
+                         "Parameter pub must be a publication number.")
+    number = int(raw) if raw else layer_state(session, layer).publication
+    publication = get_publication(session, layer, number) if number is not None else None
+    if publication is None:
+        raise NotFound(f"Lớp “{layer.title_vi}” chưa có lần xuất bản này.",
+                       f"Layer '{layer.title_en}' has no such publication.")
+    rows = features(session, layer, as_of=publication.id, unit=(unit.level, unit.code) if unit else None)
+    levels = tuple(reversed(set_levels(session, publication.boundary_set)))
+    return Export(layer, publication, unit, levels, rows, pinned=bool(raw))
+
+
+def _csv(export: Export) -> Iterator[str]:
+    yield BOM
+    for label, value in export.metadata():
+        yield "# " + plain_text(f"{label}: {'' if value is None else value}").replace(",", ";") + "\r\n"
+    yield from csv_lines([[header for _, header in export.columns()]])
+    yield from csv_lines(export.values(feature) for feature in export.rows)
+
+
+def _xlsx(export: Export) -> bytes:
+    table = [[header for _, header in export.columns()], *(export.values(f) for f in export.rows)]
+    about = [["Mục / Item", "Giá trị / Value"], *([label, value] for label, value in export.metadata())]
+    return workbook_bytes([("Dữ liệu", table), ("Thông tin", about)])
+
+
+def _geojson(export: Export) -> Iterator[str]:
+    pub, layer, unit = export.publication, export.layer, export.unit
+    metadata = {
+        "layer": layer.id, "title": {"vi": layer.title_vi, "en": layer.title_en},
+        "publication": pub.id, "published_at": iso_time(pub.created_at),
+        "unit": {"set": unit.boundary_set, "code": unit.code, "name": unit.name} if unit else None,
+        "count": len(export.rows), "crs": "EPSG:4326", "licence": licence(), "attribution": portal_name(),
+        "source": request.host_url, "url": export.permanent_url().replace(".csv?", ".geojson?"),
+        "fields": [{"name": a.name, "vi": a.label_vi, "en": a.label_en}
+                   for a in layer.attributes if a.public],
+    }
+    yield ('{"type": "FeatureCollection", "metadata": ' + json.dumps(metadata, ensure_ascii=False)
+           + ', "features": [\n')
+    for index, feature in enumerate(export.rows):
+        units = feature["units"] or {}
+        properties = {**{a.name: feature["props"].get(a.name) for a in layer.attributes if a.public},
+                      "approximate": bool(feature["approximate"]),
+                      "publication": feature["publication"],
+                      **{f"{level}_code": units.get(level) for level in export.levels}}
+        item = {"type": "Feature", "id": feature["source_id"], "geometry": feature["geometry"],
+                "properties": properties}
+        yield ("," if index else "") + json.dumps(item, ensure_ascii=False) + "\n"
+    yield "]}\n"
+
+
+def _encoded(chunks: Iterator[str]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.encode("utf-8")
+
+
+@bp.before_request
+def _language() -> None:
+    fixed_language()
+
+
+@bp.route("/download/<layer_id>.<any(csv, xlsx, geojson):fmt>")
+def download(layer_id: str, fmt: str) -> Response:
+    """Send a public layer's features (in a unit, at a publication) as CSV, XLSX or GeoJSON."""
+    export = _export(layer_id)
+    if fmt == "xlsx":
+        response = Response(_xlsx(export), mimetype=FORMATS[fmt])
+    elif fmt == "csv":
+        response = Response(stream_with_context(_encoded(_csv(export))), content_type=FORMATS[fmt])
+    else:
+        response = Response(stream_with_context(_encoded(_geojson(export))), content_type=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(fmt)}"'
+    return public_cache(response, PINNED_MAX_AGE if export.pinned else LIVE_MAX_AGE)
+
+
+def download_links(unit: Unit, overlays: list[Overlay] | None = None) -> list[dict[str, Any]]:
+    """Return, per published public layer, its title, publication and download URLs inside a unit."""
+    from portal.i18n import current_language
+
+    if overlays is None:
+        overlays = public_overlays(db_session(), default_catalog(), current_language())
+    params = {"unit": unit.code}
+    if unit.boundary_set != current_app.config["SETTINGS"].default_set:
+        params["set"] = unit.boundary_set
+    return [{"id": o.layer.id, "title": o.meta["title"], "publication": o.publication,
+             "updated": local_time(o.meta["updated"]),
+             "links": [(fmt, url_for("downloads.download", layer_id=o.layer.id, fmt=fmt, **params))
+                       for fmt in FORMATS]}
+            for o in sorted(overlays, key=lambda o: o.meta["title"])]

@@ -1,0 +1,36 @@
+"""UI strings of embeds, map images and downloads, in Vietnamese and English."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "share_title": {"vi": "Chia sẻ và tải dữ liệu", "en": "Share and download"},
+    "share_embed_button": {"vi": "Nhúng bản đồ", "en": "Embed this map"},
+    "share_embed_title": {"vi": "Nhúng bản đồ vào trang khác", "en": "Embed this map in another site"},
+    "share_size": {"vi": "Kích thước", "en": "Size"},
+    "share_data": {"vi": "Dữ liệu", "en": "Data"},
+    "share_live": {"vi": "Luôn cập nhật (dữ liệu mới nhất)", "en": "Live (always the latest data)"},
+    "share_pinned": {"vi": "Cố định như đang xem (không đổi khi có dữ liệu mới)",
+                     "en": "Pinned to what is shown now (unchanged by new data)"},
+    "share_layers": {"vi": "Lớp bản đồ", "en": "Map layers"},
+    "share_code": {"vi": "Mã nhúng (dán vào trang web của bạn)",
+                   "en": "Embed code (paste it into your page)"},
+    "share_copy": {"vi": "Sao chép", "en": "Copy"},
+    "share_copied": {"vi": "Đã sao chép.", "en": "Copied."},
+    "share_copy_failed": {"vi": "Không sao chép được; hãy chọn và sao chép thủ công.",
+                          "en": "Could not copy; select the code and copy it by hand."},
+    "share_preview": {"vi": "Xem trước", "en": "Preview"},
+    "share_close": {"vi": "Đóng", "en": "Close"},
+    "share_snapshot": {"vi": "Ảnh bản đồ (PNG)", "en": "Map image (PNG)"},
+    "share_downloads": {"vi": "Tải dữ liệu", "en": "Download data"},
+    "share_downloads_hint": {"vi": "Dữ liệu công khai trong đơn vị này, theo lần xuất bản hiện tại.",
+                             "en": "Public data in this unit, as currently published."},
+    "share_no_downloads": {"vi": "Chưa có lớp dữ liệu nào được công bố.",
+                           "en": "No layer has been published yet."},
+    "share_publication": {"vi": "lần xuất bản", "en": "publication"},
+    "share_licence": {"vi": "Giấy phép", "en": "Licence"},
+    "share_source": {"vi": "Nguồn", "en": "Source"},
+    "share_updated": {"vi": "cập nhật", "en": "updated"},
+    "share_embedded_map": {"vi": "Bản đồ", "en": "Map"},
+    "share_not_implemented_title": {"vi": "Chưa hỗ trợ", "en": "Not implemented"},
+    "share_no_stat_data": {"vi": "Chưa có số liệu", "en": "No figures yet"},
+}

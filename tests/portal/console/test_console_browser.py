@@ -1,0 +1,96 @@
+"""The console in headless Chromium: sign in, upload a feed with a bad row, preview (rejected rows,
+the diff listed and drawn), publish, and the layer's TileJSON names the new publication."""
+
+from __future__ import annotations
+
+import json
+from urllib.request import urlopen
+
+import pytest
+from sqlalchemy import text
+
+from epimap.db import session_scope
+from layers import accounts
+from tests.browser import watch_errors
+from tests.ingest.builders import changed_checkpoints
+
+EMAIL = "trinh.duyet@soyte.binhduong.gov.vn"
+PASSWORD = "mật khẩu trình duyệt 2021"
+
+
+@pytest.fixture
+def official(engine):
+    """A committed province publisher; afterwards the layer is put back exactly as it was."""
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT coalesce(max(id), 0) FROM publication")).scalar()
+    with session_scope(engine) as session:
+        accounts.create_account(session, EMAIL, PASSWORD, "publisher", "vn2021", "74", by=None, actor="test")
+    yield
+    with engine.begin() as conn:
+        shas = (
+            conn.execute(text("SELECT sha256 FROM feed_upload WHERE author = :e"), {"e": EMAIL})
+            .scalars()
+            .all()
+        )
+        conn.execute(text("DELETE FROM feed_upload WHERE author = :e"), {"e": EMAIL})
+        for (publication,) in conn.execute(
+            text("SELECT id FROM publication WHERE id > :b ORDER BY id DESC"), {"b": before}
+        ).all():
+            conn.execute(text("DELETE FROM feature WHERE valid_from_pub = :p"), {"p": publication})
+            conn.execute(
+                text("UPDATE feature SET valid_to_pub = NULL WHERE valid_to_pub = :p"), {"p": publication}
+            )
+            conn.execute(text("DELETE FROM publication WHERE id = :p"), {"p": publication})
+        conn.execute(text("DELETE FROM sign_in_attempt WHERE email = :e"), {"e": EMAIL})
+        conn.execute(text("DELETE FROM account WHERE email = :e"), {"e": EMAIL})
+    from epimap.settings import load_settings
+    from layers.publishing import upload_dir
+
+    for sha in shas:
+        (upload_dir(load_settings()) / sha).unlink(missing_ok=True)
+
+
+def test_sign_in_upload_preview_publish(browser, live_server, official, engine, tmp_path):
+    feed = changed_checkpoints(tmp_path / "chot_kiem_soat_chieu.csv")  # one duplicated id: one bad row
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch_errors(page)
+    page.goto(live_server + "/quan-tri/", wait_until="networkidle")
+    assert "/quan-tri/dang-nhap" in page.url
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(live_server + "/quan-tri/")
+    page.select_option("select[name=layer]", "checkpoints")
+    page.set_input_files("input[name=file]", str(feed))
+    page.click("form.upload-form button[type=submit]")
+    page.wait_for_url("**/quan-tri/tai-len/*")
+    page.wait_for_load_state("networkidle")
+
+    assert page.inner_text("#rejected-count") == "1"
+    rejected = page.locator("table.rejected tbody tr")
+    assert rejected.count() == 1
+    assert "duplicate_id" in rejected.inner_text() and "Mã chốt" in rejected.inner_text()
+    assert "CKS-026" in page.inner_text(".change-list.added")
+    assert "CKS-004" in page.inner_text(".change-list.changed")
+    assert "CKS-010" in page.inner_text(".change-list.removed")
+    page.wait_for_function("() => document.getElementById('preview-map').dataset.drawn === '4'")
+    assert page.locator("#preview-map path.leaflet-interactive").count() == 4
+
+    page.fill("input[name=legal_ref]", "849/QĐ-UBND")
+    page.click("#publish")
+    page.wait_for_url("**/quan-tri/lop/checkpoints")
+    assert "Đã xuất bản" in page.inner_text(".flash")
+    with engine.connect() as conn:
+        newest = conn.execute(
+            text(
+                "SELECT id, author, legal_ref, added, changed, removed, rejected"
+                " FROM publication WHERE layer_id = 'checkpoints' ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
+    assert (newest.author, newest.legal_ref) == (EMAIL, "849/QĐ-UBND")
+    assert (newest.added, newest.changed, newest.removed, newest.rejected) == (1, 1, 2, 1)
+    assert "849/QĐ-UBND" in page.inner_text("table.history")
+    with urlopen(live_server + "/tiles/checkpoints.json") as response:  # noqa: S310 - our own test server
+        assert json.load(response)["publication"] == newest.id
+    assert errors == []
+    page.close()

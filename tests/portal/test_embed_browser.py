@@ -1,0 +1,159 @@
+"""Embeds in headless Chromium, framed by a page of another origin; the embed dialog of unit pages."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import text
+
+from tests.browser import watch_errors
+from tests.ingest.builders import NEW_POINT, changed_checkpoints
+from tests.ingest.helpers import run
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def other_origin(tmp_path_factory) -> Iterator[tuple[str, object]]:
+    """Serve a folder from a second HTTP server (another port: another origin); yield (url, folder)."""
+    folder = tmp_path_factory.mktemp("other_site")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+    server.server_close()
+
+
+def _host_page(other_origin, name: str, *frames: str) -> str:
+    """Write a page of the other site framing the given URLs; return its URL."""
+    base, folder = other_origin
+    iframes = "\n".join(f'<iframe id="f{i}" src="{src}" width="800" height="600"></iframe>'
+                        for i, src in enumerate(frames))
+    (folder / name).write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f"<title>Báo địa phương</title></head><body><h1>Tin dịch</h1>{iframes}</body></html>",
+        encoding="utf-8")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="module")
+def republished(engine, tmp_path_factory):
+    """Publish (committed) a changed checkpoints feed; yield (old, new) publications; then undo it."""
+    with engine.connect() as conn:
+        old = conn.execute(text("SELECT max(id) FROM publication WHERE layer_id = 'checkpoints'")).scalar()
+    report = run(engine, changed_checkpoints(tmp_path_factory.mktemp("feeds") / "chot.csv"), "checkpoints")
+    assert report.publication and report.publication != old
+    yield old, report.publication
+    with engine.begin() as conn:
+        params = {"p": report.publication}
+        conn.execute(text("DELETE FROM feature WHERE valid_from_pub = :p"), params)
+        conn.execute(text("UPDATE feature SET valid_to_pub = NULL WHERE valid_to_pub = :p"), params)
+        conn.execute(text("DELETE FROM publication WHERE id = :p"), params)
+
+
+def _map_drawn(frame) -> None:
+    frame.wait_for_function("() => window.epimap && epimap.map"
+                            " && document.querySelectorAll('.leaflet-tile-container path').length > 0")
+
+
+def test_embed_framed_by_another_origin_draws_its_map(browser, live_server, other_origin):
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    errors = watch_errors(page)
+    page.goto(_host_page(other_origin, "one.html", f"{live_server}/embed/718"), wait_until="networkidle")
+    frame = page.frame_locator("#f0")
+    inner = page.frames[1]
+    assert inner.url == f"{live_server}/embed/718"
+    _map_drawn(inner)
+    assert frame.locator(".topbar, .unit-panel").count() == 0
+    assert frame.locator(".legend").inner_text().count("(") >= 5
+    source = frame.locator("a.embed-source")
+    assert source.inner_text().startswith("Nguồn: epimap · cập nhật ")
+    assert source.get_attribute("target") == "_blank" and source.get_attribute("rel") == "noopener"
+    assert source.get_attribute("href") == f"{live_server}/map/718"
+    assert "epimap" in frame.locator(".leaflet-control-attribution").inner_text()
+    labels = frame.locator(".unit-label").all_inner_texts()
+    assert "Phường Phú Cường" in labels
+    assert errors == []
+    page.close()
+
+
+def _layer_state(frame, layer_id: str) -> dict:
+    """Return the tile URL and legend count of a layer drawn in a frame, and its drawn features."""
+    return frame.evaluate(
+        "(id) => { let url = null, n = 0; epimap.map.eachLayer(l => {"
+        " if (l._url && l._url.includes('/tiles/' + id + '/')) { url = l._url;"
+        " n += l.getContainer().querySelectorAll('path').length; } });"
+        " return {url: url, drawn: n, legend: document.querySelector('.legend').innerText}; }", layer_id)
+
+
+def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, live_server, other_origin,
+                                                                        republished):
+    old, new = republished
+    live = f"{live_server}/embed/718?layers=checkpoints"
+    pinned = f"{live_server}/embed/718?layers=checkpoints&pub=checkpoints:{old}"
+    page = browser.new_page(viewport={"width": 1000, "height": 1400})
+    errors = watch_errors(page)
+    page.goto(_host_page(other_origin, "two.html", live, pinned), wait_until="networkidle")
+    frames = {f.url: f for f in page.frames[1:]}
+    for frame in frames.values():
+        _map_drawn(frame)
+        frame.evaluate(f"() => epimap.map.setView([{NEW_POINT[0]}, {NEW_POINT[1]}], 16)")
+    page.wait_for_load_state("networkidle")
+    for frame in frames.values():
+        frame.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container path').length > 0")
+    now, then = _layer_state(frames[live], "checkpoints"), _layer_state(frames[pinned], "checkpoints")
+    assert f"/tiles/checkpoints/{new}/" in now["url"] and "(24)" in now["legend"]
+    assert f"/tiles/checkpoints/{old}/" in then["url"] and "(25)" in then["legend"]
+    # The checkpoint added by the new publication (at NEW_POINT) is drawn live only.
+    assert now["drawn"] == then["drawn"] + 1
+    assert errors == []
+    page.close()
+
+
+def test_embed_dialog_makes_live_and_pinned_codes(browser, live_server):
+    context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(live_server + "/map/718", wait_until="networkidle")
+    dialog = page.locator("#embed-dialog")
+    assert not dialog.is_visible()
+    page.get_by_role("button", name="Nhúng bản đồ").click()
+    assert dialog.is_visible()
+    code = dialog.locator("textarea")
+    assert code.input_value().startswith(f'<iframe src="{live_server}/embed/718?layers=')
+    assert 'width="600" height="400"' in code.input_value() and "pub=" not in code.input_value()
+    dialog.get_by_label("800 × 600").check()
+    dialog.get_by_label("Cố định như đang xem", exact=False).check()
+    dialog.locator("input[name='layer'][value='checkpoints']").check()
+    dialog.locator("select[name='stat']").select_option("cases_per_100k")
+    value = code.input_value()
+    publications = dict(page.evaluate(
+        "() => [...document.querySelectorAll(\"input[name='layer']:checked\")]"
+        ".map(b => [b.value, b.dataset.publication])"))
+    assert 'width="800" height="600"' in value and "stat=cases_per_100k" in value and "date=" in value
+    for layer_id, publication in publications.items():
+        assert f"{layer_id}:{publication}" in value
+    src = value.split('src="')[1].split('"')[0].replace("&amp;", "&")
+    assert dialog.locator(".embed-preview").get_attribute("href") == src
+    dialog.get_by_role("button", name="Sao chép").click()
+    page.wait_for_function("() => document.querySelector('.embed-status').textContent !== ''")
+    assert dialog.locator(".embed-status").inner_text() == "Đã sao chép."
+    assert page.evaluate("() => navigator.clipboard.readText()") == value
+    dialog.get_by_role("button", name="Đóng").click()
+    assert not dialog.is_visible()
+    framed = browser.new_page()
+    response = framed.goto(src, wait_until="networkidle")
+    assert response.status == 200 and response.headers["cache-control"] == "public, max-age=86400"
+    _map_drawn(framed)
+    framed.close()
+    assert errors == []
+    context.close()

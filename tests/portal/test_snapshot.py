@@ -1,0 +1,84 @@
+"""Map images drawn on the server: a real PNG, coloured by the statistic, cached but never stale."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from layers.classify import PALETTE
+from portal.share.snapshot import CACHE, SIZE
+from tests.ingest.builders import changed_checkpoints
+from tests.ingest.helpers import run
+
+
+def _image(response) -> Image.Image:
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    image.load()
+    return image.convert("RGB")
+
+
+def _colours(image: Image.Image) -> set[tuple[int, int, int]]:
+    return {colour for _, colour in image.getcolors(maxcolors=SIZE[0] * SIZE[1])}
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_province_image_is_a_coloured_map(client):
+    response = client.get("/snapshot/74.png")
+    image = _image(response)
+    assert image.size == SIZE
+    colours = _colours(image)
+    assert len(colours) > 200  # a map, not a blank or flat image
+    assert len({_rgb(c) for c in PALETTE} & colours) >= 3  # districts filled by the statistic's classes
+    assert _rgb("#1570ef") in colours  # testing sites in their layer's colour
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in response.headers
+    again = client.get("/snapshot/74.png", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_images_of_units_at_every_level_and_set(client):
+    for url in ("/snapshot/718.png?stat=cases_per_100k&lang=en", "/snapshot/25741.png",
+                "/snapshot/vn2025/40.png", "/snapshot/vn2021/74.png?layers=lockdown_zones&date=2021-08-10"):
+        assert len(_colours(_image(client.get(url)))) > 50, url
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/snapshot/99999.png", 404),
+    ("/snapshot/nosuchset/74.png", 404),
+    ("/snapshot/74.png?stat=nope", 400),
+    ("/snapshot/74.png?date=hôm-qua", 400),
+    ("/snapshot/74.png?layers=home_isolation", 400),
+])
+def test_image_errors(client, url, status):
+    assert client.get(url).status_code == status
+
+
+def test_cached_image_is_replaced_by_a_new_publication(client, connection, tmp_path):
+    old = connection.execute(text("SELECT max(id) FROM publication WHERE layer_id = 'checkpoints'")).scalar()
+    first = client.get("/snapshot/718.png")
+    assert client.get("/snapshot/718.png").data == first.data  # from the cache
+    run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")
+    after = client.get("/snapshot/718.png")
+    assert after.headers["ETag"] != first.headers["ETag"] and after.data != first.data
+    pinned = client.get(f"/snapshot/718.png?pub=checkpoints:{old}")
+    assert pinned.headers["ETag"] == first.headers["ETag"] and pinned.data == first.data
+
+
+def test_province_image_is_fast(app, client):
+    client.get("/snapshot/74.png")  # warm: imports and fonts
+    app.extensions[CACHE].clear()
+    start = time.perf_counter()
+    client.get("/snapshot/74.png")
+    assert time.perf_counter() - start < 2.0
+    start = time.perf_counter()
+    client.get("/snapshot/74.png")
+    assert time.perf_counter() - start < 0.5  # cached
