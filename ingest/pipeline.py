@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from boundaries.queries import find_units
 from epimap.db import Bind, session_scope
@@ -34,6 +37,8 @@ from layers.catalog import Catalog, Layer
 from layers.store import sync_catalog
 
 MAX_REMOVED_SHARE = 0.5
+PROGRESS_FROM_ROWS = 10_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,23 @@ def _candidates(path: Path, layer: Layer, catalog: Catalog, options: IngestOptio
         report.skipped_rows.extend((table.sheet, n, why) for n, why in table.skipped)
 
 
+def with_progress(items: Iterator[T], enabled: bool, every: int = 1000) -> Iterator[T]:
+    """Yield the items, showing a progress bar on stderr once there are more than 10,000."""
+    bar = None
+    try:
+        for count, item in enumerate(items, 1):
+            if enabled and count % every == 0:
+                if bar is None and count >= PROGRESS_FROM_ROWS:
+                    bar = tqdm(initial=count, unit=" rows", file=sys.stderr, mininterval=0.5,
+                               desc="ingest")
+                elif bar is not None:
+                    bar.update(every)
+            yield item
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _check_duplicate(candidate: Candidate, seen: dict[str, int], column: str | None) -> None:
     if candidate.source_id is None:
         return
@@ -188,7 +210,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}
-        stage(session, _candidates(path, layer, catalog, options, report, scope, columns))
+        stage(session, with_progress(_candidates(path, layer, catalog, options, report, scope, columns),
+                                     options.progress))
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons=layer.geometry == "polygon")
         finish_staging(session)
