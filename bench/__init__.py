@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench.ingest`` compares ``epimap ingest`` with ogr2ogr."""
