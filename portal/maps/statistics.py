@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import request
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
@@ -45,6 +46,12 @@ def parse_choice(statistic: str | None, day: str | None) -> tuple[str, date | No
         return statistic, date.fromisoformat(day) if day else None
     except ValueError as exc:
         raise BadRequest("Ngày phải có dạng YYYY-MM-DD.", "The date must look like YYYY-MM-DD.") from exc
+
+
+def requested_statistics(session: Session, unit: Unit, has_children: bool) -> UnitStatistics:
+    """Compute the statistics a request asks for with ``?stat=&date=``."""
+    statistic, day = parse_choice(request.args.get("stat"), request.args.get("date"))
+    return unit_statistics(session, unit, statistic, day, has_children)
 
 
 def unit_statistics(session: Session, unit: Unit, statistic: str, day: date | None,

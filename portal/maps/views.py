@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from sqlalchemy.orm import Session
 
 from boundaries import queries
@@ -12,11 +12,11 @@ from boundaries.queries import Unit
 from layers.catalog import default_catalog
 from layers.store import features
 from portal.database import db_session
-from portal.errors import NotFound
 from portal.i18n import current_language, map_texts, translate
 from portal.maps.builder import MapParts, build_unit_map
 from portal.maps.overlays import Overlay, public_overlays
-from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
+from portal.maps.statistics import UnitStatistics, requested_statistics
+from portal.units import unit_or_404
 
 bp = Blueprint("maps", __name__)
 
@@ -26,6 +26,14 @@ def unit_url(set_name: str, code: str) -> str:
     if set_name == current_app.config["SETTINGS"].default_set:
         return url_for("maps.unit_page", code=code)
     return url_for("maps.unit_in_set", set_name=set_name, code=code)
+
+
+@bp.app_template_global()
+def unit_href(unit: Unit, view: str = "map") -> str:
+    """Return the URL of a unit's map page or text view (for templates)."""
+    if view == "text":
+        return url_for("maps.text_view", set_name=unit.boundary_set, code=unit.code)
+    return unit_url(unit.boundary_set, unit.code)
 
 
 @bp.route("/")
@@ -61,8 +69,7 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
     """Build a unit's map as its page shows it; embeds pass their own overlays and child URLs."""
     children = queries.children(session, unit)
     child_level = queries.child_level(session, unit)
-    statistic, day = parse_choice(request.args.get("stat"), request.args.get("date"))
-    stats = unit_statistics(session, unit, statistic, day, bool(children))
+    stats = requested_statistics(session, unit, bool(children))
     map_parts = build_unit_map(
         current_app.config["SETTINGS"], unit, queries.bounds(session, unit),
         queries.outline_geojson(session, unit), children, child_level, child_url,
@@ -75,9 +82,7 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
 
 def _render_unit(set_name: str, code: str) -> str:
     session = db_session()
-    unit = queries.get_unit(session, set_name, code)
-    if unit is None:
-        raise NotFound()
+    unit = unit_or_404(session, set_name, code)
     overlays = public_overlays(session, default_catalog(), current_language())
     built = unit_map(session, unit, child_url=unit_url(set_name, "__CODE__"), overlays=overlays)
     return render_template(
@@ -95,12 +100,9 @@ TEXT_VIEW_LIMIT = 500
 def text_view(set_name: str, code: str) -> str:
     """Show a unit's layers and statistics as plain lists and tables: no map, no script."""
     session = db_session()
-    unit = queries.get_unit(session, set_name, code)
-    if unit is None:
-        raise NotFound()
+    unit = unit_or_404(session, set_name, code)
     children = queries.children(session, unit)
-    statistic, day = parse_choice(request.args.get("stat"), request.args.get("date"))
-    stats = unit_statistics(session, unit, statistic, day, bool(children))
+    stats = requested_statistics(session, unit, bool(children))
     lang = current_language()
     sections = []
     for layer in default_catalog().layers.values():

@@ -31,7 +31,6 @@ import shapely
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from shapely.geometry import shape
 
-from boundaries import queries
 from boundaries.queries import Unit, set_levels
 from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
 from layers.catalog import Layer, default_catalog
@@ -52,6 +51,7 @@ from portal.share.common import (
     public_cache,
 )
 from portal.tiles import visible_layer
+from portal.units import unit_or_404
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -149,9 +149,7 @@ def _export(layer_id: str) -> Export:
     unit = None
     code = (request.args.get("unit") or "").strip()
     if code:
-        unit = queries.get_unit(session, request.args.get("set") or settings.default_set, code)
-        if unit is None:
-            raise NotFound()
+        unit = unit_or_404(session, request.args.get("set") or settings.default_set, code)
     raw = (request.args.get("pub") or "").strip()
     if raw and not _PUBLICATION.fullmatch(raw):
         raise BadRequest("Tham số pub phải là số lần xuất bản.",

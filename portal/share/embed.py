@@ -17,7 +17,6 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
-from boundaries import queries
 from boundaries.queries import Unit
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
@@ -35,6 +34,7 @@ from portal.share.common import (
     public_cache,
 )
 from portal.share.snapshot import SIZE, snapshot_url
+from portal.units import unit_or_404
 
 EMBED_PARAMS = ("layers", "stat", "date", "pub", "lang")
 DEFAULT_SIZE = (800, 600)
@@ -68,10 +68,7 @@ def embed_params(args: dict[str, str]) -> dict[str, str]:
 
 
 def _unit(set_name: str, code: str) -> Unit:
-    unit = queries.get_unit(db_session(), set_name, code)
-    if unit is None:
-        raise NotFound()
-    return unit
+    return unit_or_404(db_session(), set_name, code)
 
 
 @bp.before_request

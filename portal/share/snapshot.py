@@ -36,11 +36,11 @@ from boundaries.queries import Unit
 from layers.classify import NO_DATA
 from layers.store import live_at
 from portal.database import db_session
-from portal.errors import NotFound
 from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
 from portal.share.common import embed_overlays, fixed_language, licence, local_time, portal_name, public_cache
+from portal.units import unit_or_404
 
 SIZE = (960, 720)
 DPI = 96
@@ -275,9 +275,7 @@ def image_in_set(set_name: str, code: str) -> Response:
 
 def _snapshot(set_name: str, code: str) -> Response:
     session = db_session()
-    unit = queries.get_unit(session, set_name, code)
-    if unit is None:
-        raise NotFound()
+    unit = unit_or_404(session, set_name, code)
     scene = _scene(session, unit, {k: v for k in PARAMS if (v := request.args.get(k)) is not None})
     key = _cache_key(scene)
     data = current_app.extensions[CACHE].get_or_make(key, lambda: render(scene))
