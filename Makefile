@@ -43,6 +43,12 @@ demo: db
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+bench: setup db
+	$(BIN)/python -m bench.ingest
+
+bench-smoke: setup db
+	$(BIN)/python -m bench.ingest --smoke
+
 clean:
 	-$(BIN)/epimap db down
 	rm -rf $(VENV) .var portal/assets/node_modules

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 _D = str.maketrans({"đ": "d", "ð": "d"})  # Đ lowercases to đ; ð/Ð is a common Đ look-alike
 _NON_WORD = re.compile(r"[\W_]+")
@@ -42,6 +43,12 @@ def _strip_marks(text: str) -> str:
     return "".join(c for c in s if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=8192)
+def _strip_char(char: str) -> str:
+    """Strip one character's marks; cached, since a feed uses a few hundred characters."""
+    return _strip_marks(char)
+
+
 def fold(text: str) -> str:
     """Lowercase, strip diacritics and collapse whitespace/punctuation to single spaces.
 
@@ -61,7 +68,7 @@ def _split(name: str) -> tuple[str | None, str, bool]:
     chars: list[str] = []
     pos: list[int] = []
     for i, c in enumerate(s):
-        for x in _strip_marks(c):
+        for x in _strip_char(c):
             chars.append(x)
             pos.append(i)
     flat = "".join(chars)
