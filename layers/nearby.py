@@ -3,10 +3,12 @@
 The KNN operator (``geom <-> point``) walks the partial GiST index ``feature_current_geom_idx``
 but measures planar degrees, which are not metres (a degree of longitude is shorter than one
 of latitude away from the equator).  So a generous candidate set is fetched by KNN, measured
-with ``ST_Distance(geography)`` and re-sorted, and the answer is only returned once it is
-*proven* exact: every feature outside the candidate set is at least ``R`` planar degrees away,
-hence at least ``R × (fewest metres per degree nearby)`` metres away; when the ``limit``-th
-answer is nearer than that bound nothing outside can beat it, otherwise the set is enlarged.
+with ``ST_Distance(geography)`` and sorted by metres, and the answer is *proven* exact: every
+feature outside the candidate set is at least ``R`` planar degrees away (the farthest
+candidate), hence at least ``R × (fewest metres a degree spans nearby)`` metres away, so
+answers nearer than that are certainly the nearest.  When the ``limit``-th answer (``d``
+metres) is not, every feature that could beat it lies within ``r = d / (fewest metres per
+degree)`` planar degrees: the KNN walk goes on past ``r`` and only those within it are measured.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from layers.catalog import Layer
 from layers.hours import VIETNAM, cached_parse_hours, is_open
 
 LOCKDOWN_LAYER = "lockdown_zones"  # written into KNN_SQL
-MAX_CANDIDATES = 20_000  # past this the open_now/exclude_lockdown filters give up looking further
-METRES_PER_DEGREE_LAT_MIN = 110_574.0  # a degree of latitude at the equator (the shortest)
+MAX_CANDIDATES = 20_000  # past this open_now/exclude_lockdown give up looking further
+# On the WGS 84 ellipsoid a degree of latitude spans at least 110,574.27 m (at the equator) and a
+# degree of longitude at least 111,319.49 m × cos(latitude): along any path, a planar degree
+# spans at least the smaller of the two over the latitudes the path crosses.
+METRES_PER_DEGREE_LAT_MIN = 110_574.0
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
-SAFETY = 0.995  # the bound above is an approximation of the ellipsoid: keep a margin
+SAFETY = 0.9999  # covers the rounding of the two constants above and of floating point
 
 # The lockdown layer is written into the statement, not bound: a prepared statement's generic
 # plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
@@ -51,6 +56,7 @@ WITH candidate AS MATERIALIZED (
                             ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
            EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, c.geom)) AS in_lockdown
     FROM candidate c
+    WHERE CAST(:radius AS float8) IS NULL OR c.planar <= :radius
 ), stats AS (
     SELECT count(*) AS measured, max(planar) AS farthest FROM candidate
 )
@@ -69,14 +75,20 @@ _KNN = text(KNN_SQL)
 
 
 def candidate_count(limit: int) -> int:
-    """How many KNN candidates to measure for ``limit`` answers (enlarged when not enough)."""
-    return limit * 4 + 20
+    """How many KNN candidates to measure for ``limit`` answers (enlarged when not enough).
+
+    Twice as many and a few: the planar order rarely differs from the metric one by more
+    (degrees of longitude are ~2 % shorter than degrees of latitude at 11° N), and when it does
+    the proof below fails and the set grows fourfold.
+    """
+    return limit * 2 + 10
 
 
 def knn_params(layer_id: str, lon: float, lat: float, n: int, day: str, take: int | None = None,
-               exclude_lockdown: bool = False) -> dict[str, Any]:
-    """Return the parameters of ``KNN_SQL``: ``n`` candidates measured, the ``take`` nearest returned."""
-    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day,
+               exclude_lockdown: bool = False, radius: float | None = None) -> dict[str, Any]:
+    """Return the parameters of ``KNN_SQL``: ``n`` candidates walked, those within ``radius``
+    planar degrees (all when None) measured, the ``take`` nearest returned."""
+    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day, "radius": radius,
             "take": n if take is None else take, "exclude_lockdown": exclude_lockdown}
 
 
@@ -84,9 +96,9 @@ def metres_per_degree_floor(lat: float, reach_m: float) -> float:
     """Fewest metres a planar degree can span within ``reach_m`` of latitude ``lat`` (a bound).
 
     >>> round(metres_per_degree_floor(0.0, 0.0))
-    110021
+    110563
     >>> round(metres_per_degree_floor(11.0, 50_000))
-    108558
+    109093
     """
     farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, 89.9)
     per_degree = min(METRES_PER_DEGREE_LAT_MIN,
@@ -98,9 +110,9 @@ def _now() -> datetime:
     return datetime.now(VIETNAM)
 
 
-def _site(row: Any, layer: Layer, when: datetime) -> dict[str, Any]:
+def _site(row: Any, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
     stored = json.loads(row.props)
-    props = {name: stored[name] for name in layer.public_attributes if name in stored}
+    props = {name: stored[name] for name in public if name in stored}
     hours = props.get("hours")
     return {
         "id": row.source_id, "lon": row.lon, "lat": row.lat, "props": props,
@@ -125,29 +137,35 @@ def nearby(session: Session, layer: Layer, lon: float, lat: float, limit: int, *
         raise ValueError(f"layer {layer.id} is not a point layer")
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
-    n = candidate_count(limit)
+    n, public, connection = candidate_count(limit), layer.public_attributes, session.connection()
+    radius: float | None = None  # once known: nothing farther (planar degrees) can be an answer
     while True:
         # Only the nearest few come back (all candidates when open_now must be read from the hours).
-        take = n if open_now else limit
-        rows = session.execute(_KNN, knn_params(layer.id, lon, lat, n, day, take, exclude_lockdown)).all()
-        measured, farthest = (rows[0].measured, rows[0].farthest) if rows else (0, None)
-        exhausted = measured < n  # every feature of the layer was measured
-        found: list[dict[str, Any]] = []
+        params = knn_params(layer.id, lon, lat, n, day, n if open_now else limit, exclude_lockdown, radius)
+        rows = connection.execute(_KNN, params).all()
+        kept: list[dict[str, Any]] = []
         for row in rows:
             if row.source_id is None:
                 break  # no candidate at all, or none left by exclude_lockdown
-            # Nothing outside the candidates is nearer than farthest × the metres a degree spans
-            # at least: past that bound the order is not proven, so stop there.
-            if not exhausted and row.distance_m >= farthest * metres_per_degree_floor(lat, row.distance_m):
-                break
-            site = _site(row, layer, when)
-            if open_now and site["open_now"] is not True:
-                continue
-            found.append(site)
-            if len(found) == limit:
-                return found
-        if exhausted or n >= MAX_CANDIDATES:
-            return found  # everything there is, or (past the cap) the proven nearest only
+            site = _site(row, public, when)
+            if not open_now or site["open_now"] is True:
+                kept.append(site)
+                if len(kept) == limit:
+                    break
+        measured, farthest = (rows[0].measured, rows[0].farthest) if rows else (0, 0.0)
+        if measured < n:
+            return kept  # every feature of the layer was walked
+        if radius is not None and farthest > radius:
+            return kept  # every feature within the radius was measured
+        if radius is None and len(kept) == limit:
+            metres = kept[-1]["distance_m"]
+            floor = metres_per_degree_floor(lat, metres)
+            if metres < farthest * floor:
+                return kept  # nothing outside the candidates can be nearer
+            radius = metres / floor  # anything nearer lies within this many planar degrees
+        elif n >= MAX_CANDIDATES:  # open_now/exclude_lockdown left too few: the proven nearest only
+            return [s for s in kept
+                    if s["distance_m"] < farthest * metres_per_degree_floor(lat, s["distance_m"])]
         n = min(n * 4, MAX_CANDIDATES)
 
 

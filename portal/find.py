@@ -114,15 +114,16 @@ def _read_session() -> Session:
     return session
 
 
-def _is_stale(updated: datetime, now: datetime) -> bool:
-    return now - updated > timedelta(days=current_app.config["SETTINGS"].stale_days)
+def _stale_before(now: datetime) -> datetime:
+    """Return the time before which data is stale (``stale_days`` ago)."""
+    return now - timedelta(days=current_app.config["SETTINGS"].stale_days)
 
 
-def _feature(site: dict[str, Any], now: datetime) -> dict[str, Any]:
-    properties = dict(site["props"])
+def _feature(site: dict[str, Any], stale_before: datetime) -> dict[str, Any]:
+    properties = site["props"]
     properties.update(distance_m=round(site["distance_m"], 1), open_now=site["open_now"],
                       in_lockdown=site["in_lockdown"], approximate=site["approximate"],
-                      updated=site["updated"].isoformat(), stale=_is_stale(site["updated"], now))
+                      updated=site["updated"].isoformat(), stale=site["updated"] < stale_before)
     return {"type": "Feature", "id": site["id"],
             "geometry": {"type": "Point", "coordinates": [round(site["lon"], 6), round(site["lat"], 6)]},
             "properties": properties}
@@ -143,9 +144,9 @@ def api_nearby() -> Response:
         "features": [],
     }
     if within_area(session, _area(), lon, lat, AREA_REACH_M):
-        now = datetime.now(UTC)
+        stale_before = _stale_before(datetime.now(UTC))
         sites = nearby(session, layer, lon, lat, limit, open_now=open_now, exclude_lockdown=exclude_lockdown)
-        body["features"] = [_feature(site, now) for site in sites]
+        body["features"] = [_feature(site, stale_before) for site in sites]
     else:
         body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
                     note_en=translate("find_outside", "en"))
@@ -219,7 +220,7 @@ def tel_uri(phone: str) -> str:
 def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]:
     props, lat, lon = site["props"], round(site["lat"], 6), round(site["lon"], 6)
     status = {True: "open", False: "closed", None: "unknown"}[site["open_now"]]
-    stale = _is_stale(site["updated"], now)
+    stale = site["updated"] < _stale_before(now)
     phone = props.get("phone")
     return {
         "name": props.get("name") or "", "address": props.get("address"), "hours": props.get("hours"),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from pyproj import Geod
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from layers import nearby as nearby_module
@@ -46,7 +46,9 @@ def seeded_sites(session):
         """
         INSERT INTO feature (layer_id, source_id, geom, props, content_hash, valid_from_pub, valid_to_pub)
         SELECT 'testing_sites', 'seeded-' || (n / 2), p,
-               jsonb_build_object('name', 'Điểm ' || (n / 2), 'note', 'nội bộ'), md5(n::text),
+               jsonb_build_object('name', 'Điểm ' || (n / 2), 'note', 'nội bộ',
+                                  'hours', (ARRAY['24/7', '7h - 17h', 'Liên hệ'])[1 + n / 2 % 3]),
+               md5(n::text),
                CASE WHEN n % 2 = 0 THEN :pub ELSE :before END, CASE WHEN n % 2 = 0 THEN NULL ELSE :pub END
         FROM (SELECT n, ST_SetSRID(ST_MakePoint(ST_XMin(b) + random() * (ST_XMax(b) - ST_XMin(b)),
                                                  ST_YMin(b) + random() * (ST_YMax(b) - ST_YMin(b))),
@@ -60,10 +62,10 @@ def seeded_sites(session):
     return publication
 
 
-def _all_sites(session: Session, layer_id: str) -> list[tuple[str, float, float]]:
+def _all_sites(session: Session, layer_id: str, hours: str | None = None) -> list[tuple[str, float, float]]:
     return [tuple(r) for r in session.execute(text(
-        "SELECT source_id, ST_X(geom), ST_Y(geom) FROM feature WHERE layer_id = :l AND valid_to_pub IS NULL"),
-        {"l": layer_id})]
+        "SELECT source_id, ST_X(geom), ST_Y(geom) FROM feature WHERE layer_id = :l AND valid_to_pub IS NULL"
+        " AND (CAST(:h AS text) IS NULL OR props ->> 'hours' = :h)"), {"l": layer_id, "h": hours})]
 
 
 def _brute_force(sites, lon: float, lat: float, limit: int) -> list[tuple[str, float]]:
@@ -71,16 +73,31 @@ def _brute_force(sites, lon: float, lat: float, limit: int) -> list[tuple[str, f
     return sorted(measured, key=lambda item: (item[1], item[0]))[:limit]
 
 
-def _random_points(session: Session, count: int, seed: int) -> list[tuple[float, float]]:
-    """Seeded random points inside the province (rejection sampling in its bounding box)."""
+def _random_points(session: Session, count: int, seed: int,
+                   outside: bool = False) -> list[tuple[float, float]]:
+    """Seeded random points inside the province, or outside it in a box 0.4° wider each way."""
     area = load_area(session, "vn2021")
     west, south, east, north = area.geometry.bounds
+    grow = 0.4 if outside else 0.0
     rng, points = random.Random(seed), []
     while len(points) < count:
-        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
-        if within_area(session, area, lon, lat, 0):
+        lon, lat = rng.uniform(west - grow, east + grow), rng.uniform(south - grow, north + grow)
+        if within_area(session, area, lon, lat, 0) != outside:
             points.append((lon, lat))
     return points
+
+
+@pytest.fixture
+def statements(connection):
+    """The parameters of the SQL statements run on the test's connection."""
+    executed: list[dict] = []
+
+    def record(*args) -> None:
+        executed.append(args[3])
+
+    event.listen(connection, "before_cursor_execute", record)
+    yield executed
+    event.remove(connection, "before_cursor_execute", record)
 
 
 def _assert_same(found: list[dict], expected: list[tuple[str, float]]) -> None:
@@ -98,17 +115,42 @@ def test_results_equal_a_brute_force_geodesic_sort(session, seeded_sites):
             _assert_same(nearby(session, TESTING, lon, lat, limit), _brute_force(sites, lon, lat, limit))
 
 
-def test_still_exact_when_the_first_candidates_are_too_few(session, seeded_sites, monkeypatch):
+def test_still_exact_when_the_first_candidates_are_too_few(session, seeded_sites, monkeypatch, statements):
     """With barely more KNN candidates than answers, the planar order is often wrong in metres:
-    the proof fails and the candidate set grows until the answer is exact."""
+    the proof fails and the walk goes on until everything within the proven radius is measured."""
     monkeypatch.setattr(nearby_module, "candidate_count", lambda limit: limit + 1)
-    executed = []
-    real_execute = session.execute
-    monkeypatch.setattr(session, "execute", lambda *a, **k: executed.append(a[0]) or real_execute(*a, **k))
-    sites = _all_sites(session, "testing_sites")
-    for lon, lat in _random_points(session, 20, seed=11):
+    sites, points = _all_sites(session, "testing_sites"), _random_points(session, 20, seed=11)
+    statements.clear()
+    for lon, lat in points:
         _assert_same(nearby(session, TESTING, lon, lat, 10), _brute_force(sites, lon, lat, 10))
-    assert len(executed) > 20  # some answers needed a bigger candidate set
+    assert any(isinstance(p, dict) and p.get("radius") for p in statements)
+
+
+def test_exact_for_points_outside_the_province(session, seeded_sites):
+    """Far from the sites every candidate is about as far: the planar order is least trusted."""
+    sites = _all_sites(session, "testing_sites")
+    for lon, lat in _random_points(session, 20, seed=17, outside=True):
+        for limit in (1, 10):
+            _assert_same(nearby(session, TESTING, lon, lat, limit), _brute_force(sites, lon, lat, limit))
+
+
+def test_exact_with_the_filters(session, seeded_sites):
+    """Only sites open on a Sunday evening (the "24/7" ones) and outside a zone in force."""
+    sunday_evening = datetime(2021, 8, 22, 20, 0)
+    open_sites = _all_sites(session, "testing_sites", hours="24/7")
+    for lon, lat in _random_points(session, 8, seed=23) + _random_points(session, 4, seed=29, outside=True):
+        found = nearby(session, TESTING, lon, lat, 5, open_now=True, at=sunday_evening)
+        _assert_same(found, _brute_force(open_sites, lon, lat, 5))
+    lon, lat = 106.65, 10.98
+    nearest = nearby(session, TESTING, lon, lat, 3)
+    session.execute(text(
+        "INSERT INTO feature (layer_id, source_id, geom, props, content_hash, valid_from_pub)"
+        " SELECT 'lockdown_zones', 'around', ST_Buffer(geom, 0.0001), jsonb_build_object('name', 'x',"
+        " 'decision_number', '1', 'valid_from', '2021-01-01'), 'x', :p FROM feature"
+        " WHERE layer_id = 'testing_sites' AND valid_to_pub IS NULL AND source_id = :s"),
+        {"p": _publication(session, "lockdown_zones"), "s": nearest[0]["id"]})
+    kept = nearby(session, TESTING, lon, lat, 2, exclude_lockdown=True)
+    assert [s["id"] for s in kept] == [s["id"] for s in nearest[1:]]
 
 
 def test_small_layers_and_points_outside_the_province(session):
@@ -128,7 +170,7 @@ def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, se
     """psycopg prepares a statement run five times; PostgreSQL may then plan it once for any
     parameters. That plan must still walk the GiST index and never scan every feature."""
     types = {"lon": "float8", "lat": "float8", "layer": "text", "n": "int", "day": "text",
-             "exclude_lockdown": "bool", "take": "int"}
+             "exclude_lockdown": "bool", "take": "int", "radius": "float8"}
     names: list[str] = []
 
     def placeholder(match: re.Match) -> str:
@@ -137,7 +179,7 @@ def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, se
         return f"${names.index(match.group(1)) + 1}"
 
     body = re.sub(r"(?<!:):(\w+)", placeholder, KNN_SQL)
-    values = knn_params("testing_sites", 106.65, 10.98, 60, "2021-08-10", 10)
+    values = knn_params("testing_sites", 106.65, 10.98, 60, "2021-08-10", 10, radius=0.05)
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     session.execute(text(f"PREPARE knn ({', '.join(types[n] for n in names)}) AS {body}"))
     arguments = ", ".join(repr(values[n]) if isinstance(values[n], str) else str(values[n]).lower()
