@@ -43,11 +43,14 @@ demo: db
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+BENCHES := ingest tiles nearby ogc
+
+# Each benchmark compares epimap with the reference tool in one run and prints the ratios.
 bench: setup db
-	$(BIN)/python -m bench.ingest
+	for b in $(BENCHES); do $(BIN)/python -m bench.$$b || exit 1; done
 
 bench-smoke: setup db
-	$(BIN)/python -m bench.ingest --smoke
+	for b in $(BENCHES); do $(BIN)/python -m bench.$$b --smoke || exit 1; done
 
 clean:
 	-$(BIN)/epimap db down
