@@ -18,7 +18,7 @@ class Settings:
     database_url: str = ""
     var_dir: Path = PROJECT_ROOT / ".var"
     data_dir: Path = PROJECT_ROOT / "data"
-    db_port: int = 54329
+    db_port: int = 25432  # below Linux's ephemeral port range (32768-60999)
     port: int = 8000
     portal_name: str = "epimap"
     default_set: str = "vn2021"

@@ -138,3 +138,20 @@ def test_a_publication_of_another_layer_is_404(client):
     x, y = tile_of(*THU_DAU_MOT, 12)
     assert client.get(f"/tiles/testing_sites/{other}/12/{x}/{y}.mvt").status_code == 404
     assert client.get(f"/tiles/testing_sites/999999/12/{x}/{y}.mvt").status_code == 404
+
+
+def test_a_dense_tile_is_drawn_as_clusters_even_above_the_cluster_zoom(client, connection):
+    from layers.tiles import MAX_TILE_POINTS
+
+    pub = _current(client, "testing_sites")
+    extra = MAX_TILE_POINTS + 500
+    connection.execute(text(
+        "INSERT INTO feature (layer_id, source_id, geom, props, units, content_hash, valid_from_pub)"
+        " SELECT 'testing_sites', 'dense-' || i,"
+        "  ST_SetSRID(ST_MakePoint(106.6500 + (i % 50) * 0.00002, 10.9800 + (i / 50) * 0.00002), 4326),"
+        "  jsonb_build_object('name', 'Điểm ' || i), '{}'::jsonb, md5(i::text), :pub"
+        " FROM generate_series(1, :n) AS i"), {"pub": pub, "n": extra})
+    layer = _tile(client, "testing_sites", pub, 14, 106.6505, 10.9805)
+    features = layer["features"]
+    assert features and all(f["properties"].get("cluster") for f in features)
+    assert sum(f["properties"]["count"] for f in features) >= extra
