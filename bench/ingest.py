@@ -39,8 +39,7 @@ import shapely
 from openpyxl import Workbook
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 
-from epimap.db import migrate
-from epimap.demo import BINH_DUONG_2021, load_demo_boundaries
+from bench.database import recreate_database
 from epimap.settings import load_settings
 
 DEFAULT_DATABASE = "epimap_bench"
@@ -84,17 +83,8 @@ def _admin(url: URL) -> Engine:
 
 def prepare_database(url: URL) -> Engine:
     """Drop and recreate the benchmark database, migrate it and load the Bình Dương boundaries."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    engine = create_engine(_render(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    migrate(_render(url))
-    load_demo_boundaries(engine, load_settings().data_dir, BINH_DUONG_2021)
-    return engine
+    recreate_database(url)
+    return create_engine(_render(url), isolation_level="AUTOCOMMIT")
 
 
 def drop_database(url: URL) -> None:

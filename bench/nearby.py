@@ -36,10 +36,9 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from bench.database import recreate_database
 from epimap import localdb
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
-from epimap.db import migrate
-from epimap.demo import BINH_DUONG_2021, load_demo_boundaries
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
 from layers.nearby import KNN_SQL, candidate_count
@@ -112,17 +111,8 @@ def _admin(url: URL) -> Engine:
 
 def create_database(url: URL) -> Engine:
     """Create, migrate and fill the boundaries of the benchmark database."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    engine = create_engine(_render(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    migrate(_render(url))
-    load_demo_boundaries(engine, PROJECT_ROOT / "data", BINH_DUONG_2021)
-    return engine
+    recreate_database(url)
+    return create_engine(_render(url), isolation_level="AUTOCOMMIT")
 
 
 def drop_database(url: URL) -> None:

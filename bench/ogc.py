@@ -43,9 +43,8 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from bench.database import recreate_database
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
-from epimap.db import migrate
-from epimap.demo import BINH_DUONG_2021, load_demo_boundaries
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
 from layers.store import sync_catalog
@@ -105,16 +104,8 @@ def _admin(url: URL) -> Engine:
 
 def prepare_database(url: URL) -> Engine:
     """Recreate the database with PostGIS, migrate it, load the boundaries, mirror the catalogue."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
+    recreate_database(url)
     engine = create_engine(_render(url), pool_size=2)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    migrate(_render(url))
-    load_demo_boundaries(engine, PROJECT_ROOT / "data", BINH_DUONG_2021)
     with Session(engine) as session, session.begin():
         sync_catalog(session, default_catalog())
     return engine

@@ -50,9 +50,9 @@ from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 
+from bench.database import recreate_database
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
-from epimap.db import migrate
-from epimap.demo import BINH_DUONG_2021, load_demo_boundaries, load_demo_feeds
+from epimap.demo import load_demo_feeds
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
 from layers.tiles import tile_statement
@@ -102,17 +102,9 @@ def _admin(url: URL) -> Engine:
 
 def prepare_database(url: URL) -> Engine:
     """Recreate the database, migrate it, load the Bình Dương boundaries and the demo feeds."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
+    recreate_database(url)
     engine = create_engine(_render(url), pool_size=2)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    migrate(_render(url))
     data_dir = load_settings().data_dir
-    load_demo_boundaries(engine, data_dir, BINH_DUONG_2021)
     load_demo_feeds(engine, data_dir)
     return engine
 
