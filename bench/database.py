@@ -35,3 +35,11 @@ def recreate_database(url: URL) -> None:
     migrate(render(url))
     load_demo_boundaries(engine, DATA, BINH_DUONG_2021)
     engine.dispose()
+
+
+def drop_database(url: URL) -> None:
+    """Drop the benchmark database (each bench checks its name starts with epimap_bench)."""
+    admin = admin_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()

@@ -39,7 +39,8 @@ import shapely
 from openpyxl import Workbook
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 
-from bench.database import recreate_database
+from bench.database import drop_database, recreate_database
+from bench.database import render as _render
 from epimap.settings import load_settings
 
 DEFAULT_DATABASE = "epimap_bench"
@@ -73,12 +74,6 @@ def bench_url(database: str = DEFAULT_DATABASE) -> URL:
     return make_url(load_settings().resolved_database_url()).set(database=database)
 
 
-def _render(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
-
-
-def _admin(url: URL) -> Engine:
-    return create_engine(_render(url.set(database="postgres")), isolation_level="AUTOCOMMIT")
 
 
 def prepare_database(url: URL) -> Engine:
@@ -86,13 +81,6 @@ def prepare_database(url: URL) -> Engine:
     recreate_database(url)
     return create_engine(_render(url), isolation_level="AUTOCOMMIT")
 
-
-def drop_database(url: URL) -> None:
-    """Drop the benchmark database."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def reset_layers(engine: Engine) -> None:

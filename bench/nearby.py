@@ -36,7 +36,8 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from bench.database import recreate_database
+from bench.database import drop_database, recreate_database
+from bench.database import render as _render
 from epimap import localdb
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.settings import PROJECT_ROOT, load_settings
@@ -101,12 +102,6 @@ def bench_url(database: str = DATABASE) -> URL:
     return make_url(settings.resolved_database_url()).set(database=database)
 
 
-def _render(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
-
-
-def _admin(url: URL) -> Engine:
-    return create_engine(_render(url.set(database="postgres")), isolation_level="AUTOCOMMIT")
 
 
 def create_database(url: URL) -> Engine:
@@ -114,12 +109,6 @@ def create_database(url: URL) -> Engine:
     recreate_database(url)
     return create_engine(_render(url), isolation_level="AUTOCOMMIT")
 
-
-def drop_database(url: URL) -> None:
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def insert_sites(engine: Engine, rows: int) -> None:

@@ -43,7 +43,8 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from bench.database import recreate_database
+from bench.database import drop_database, recreate_database
+from bench.database import render as _render
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
@@ -83,9 +84,6 @@ def bench_url(database: str) -> URL:
     return make_url(load_settings().resolved_database_url()).set(database=database)
 
 
-def _render(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
-
 
 def tcp_url(url: URL) -> URL:
     """Return the URL over TCP on the loopback (tipg cannot use a socket directory): every server
@@ -98,9 +96,6 @@ def tcp_url(url: URL) -> URL:
     return url.set(host=str(host), port=int(port), query=query)
 
 
-def _admin(url: URL) -> Engine:
-    return create_engine(_render(url.set(database="postgres")), isolation_level="AUTOCOMMIT")
-
 
 def prepare_database(url: URL) -> Engine:
     """Recreate the database with PostGIS, migrate it, load the boundaries, mirror the catalogue."""
@@ -110,13 +105,6 @@ def prepare_database(url: URL) -> Engine:
         sync_catalog(session, default_catalog())
     return engine
 
-
-def drop_database(url: URL) -> None:
-    """Drop the benchmark database (its name was checked by ``bench_url``)."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _array(values: Sequence[str]) -> str:

@@ -50,7 +50,8 @@ from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 
-from bench.database import recreate_database
+from bench.database import drop_database, recreate_database
+from bench.database import render as _render
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.demo import load_demo_feeds
 from epimap.settings import PROJECT_ROOT, load_settings
@@ -92,12 +93,6 @@ def bench_url(database: str) -> URL:
     return make_url(load_settings().resolved_database_url()).set(database=database)
 
 
-def _render(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
-
-
-def _admin(url: URL) -> Engine:
-    return create_engine(_render(url.set(database="postgres")), isolation_level="AUTOCOMMIT")
 
 
 def prepare_database(url: URL) -> Engine:
@@ -108,13 +103,6 @@ def prepare_database(url: URL) -> Engine:
     load_demo_feeds(engine, data_dir)
     return engine
 
-
-def drop_database(url: URL) -> None:
-    """Drop the benchmark database (its name was checked by ``bench_url``)."""
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _quoted(values: Sequence[str]) -> str:
