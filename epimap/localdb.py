@@ -146,6 +146,15 @@ def is_running(cluster: Cluster) -> bool:
     return result.returncode == 0
 
 
+def _running_port(cluster: Cluster) -> int | None:
+    """Return the port the running server listens on, from its postmaster.pid."""
+    try:
+        lines = (cluster.data_dir / "postmaster.pid").read_text().splitlines()
+        return int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _start(bin_dir: Path, cluster: Cluster) -> None:
     result = _run_as_owner(
         [str(bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(cluster.data_dir),
@@ -186,6 +195,8 @@ def up(cluster: Cluster) -> None:
     if not (cluster.data_dir / "PG_VERSION").exists():
         _initdb(bin_dir, cluster)
     _write_conf(cluster)
+    if is_running(cluster) and _running_port(cluster) != cluster.port:
+        down(cluster)  # the port setting changed: restart on the new one
     if not is_running(cluster):
         _start(bin_dir, cluster)
     _wait_ready(bin_dir, cluster)
