@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
-from epimap.settings import load_settings
+from tests.bench import database_exists
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE = f"epimap_bench_ingest_smoke_{os.getpid()}"
@@ -23,15 +22,6 @@ NUMBER = r"[\d,]+(?:\.\d+)?"
 
 pytestmark = pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="the benchmark compares with ogr2ogr")
 
-
-def _database_exists(name: str) -> bool:
-    engine = create_engine(make_url(load_settings().resolved_database_url()).set(database="postgres"))
-    try:
-        with engine.connect() as conn:
-            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :d)"),
-                                     {"d": name}).scalar())
-    finally:
-        engine.dispose()
 
 
 def _number(text: str) -> float:
@@ -99,4 +89,4 @@ def test_smoke_run_prints_both_tables_ratios_and_targets():
         assert rss.group(2) == ("PASS" if epimap["rss"] < 1024 else "MISS")
 
     assert f"dropped database {DATABASE}" in out
-    assert not _database_exists(DATABASE)
+    assert not database_exists(DATABASE)

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
-from epimap.settings import load_settings
+from tests.bench import database_exists
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE = f"epimap_bench_nearby_smoke_{os.getpid()}"
@@ -20,16 +19,6 @@ DATABASE = f"epimap_bench_nearby_smoke_{os.getpid()}"
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("pgbench") is None,
                                 reason="the nearby benchmark needs wrk and pgbench")
 
-
-def _database_exists(name: str) -> bool:
-    url = make_url(load_settings().resolved_database_url()).set(database="postgres")
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :d)"),
-                                     {"d": name}).scalar())
-    finally:
-        engine.dispose()
 
 
 def test_smoke_run_prints_throughput_latency_ratios_and_targets():
@@ -51,4 +40,4 @@ def test_smoke_run_prints_throughput_latency_ratios_and_targets():
     assert re.search(r"^target >= 0\.3x no-op: (PASS|MISS) \(\d+\.\d\dx\)$", out, re.M), out
     assert re.search(r"^verdict: (PASS|MISS)$", out, re.M), out
     assert f"dropped database {DATABASE}" in out
-    assert not _database_exists(DATABASE)
+    assert not database_exists(DATABASE)

@@ -7,9 +7,7 @@ import re
 import subprocess
 import sys
 
-from sqlalchemy import create_engine, text
-
-from bench.ogc import bench_url
+from tests.bench import database_exists
 from tests.conftest import REPO
 
 
@@ -32,10 +30,7 @@ def test_smoke_run_measures_epimap_and_drops_its_database():
     assert errors == "0" and returned == expected
     assert "epimap/tipg requests/s: n/a (tipg not measured; target >= 2x)" in out
     assert f"database {database} dropped" in out
-    admin = create_engine(bench_url(database).set(database="postgres"))
-    with admin.connect() as conn:
-        assert not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).first()
-    admin.dispose()
+    assert not database_exists(database)
 
 
 def test_the_benchmark_refuses_other_databases():

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
-from epimap.settings import load_settings
+from tests.bench import database_exists
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE = f"epimap_bench_tiles_smoke_{os.getpid()}"
@@ -20,16 +19,6 @@ DATABASE = f"epimap_bench_tiles_smoke_{os.getpid()}"
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("pgbench") is None,
                                 reason="the tile benchmark needs wrk and pgbench")
 
-
-def _database_exists(name: str) -> bool:
-    url = make_url(load_settings().resolved_database_url()).set(database="postgres")
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :d)"),
-                                     {"d": name}).scalar())
-    finally:
-        engine.dispose()
 
 
 def test_smoke_run_prints_the_table_and_serves_no_tile_over_500_kb():
@@ -49,4 +38,4 @@ def test_smoke_run_prints_the_table_and_serves_no_tile_over_500_kb():
     for label in ("ratio cold/raw", "ratio cold/tipg", "warm tiles/s"):
         assert re.search(rf"^{label}: .*\(target >= [\d,.]+\): (PASS|MISS)$", out, re.M), out
     assert f"dropped database {DATABASE}" in out
-    assert not _database_exists(DATABASE)
+    assert not database_exists(DATABASE)
