@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, g, request
 
 LANGUAGES = ("vi", "en")
@@ -115,7 +117,14 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
+def language_url(lang: str) -> str:
+    """Return this page's URL in another language, keeping its query (a search, a date …)."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return "?" + urlencode([*query, ("lang", lang)])
+
+
 def init_app(app: Flask) -> None:
     """Expose ``_`` and ``lang`` to templates and remember an explicit language choice."""
-    app.jinja_env.globals.update(_=translate, current_language=current_language)
+    app.jinja_env.globals.update(_=translate, current_language=current_language,
+                                 language_url=language_url)
     app.after_request(_remember_language)

@@ -99,3 +99,10 @@ def test_no_stack_trace_reaches_users(app, client):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"database": "ok"}
+
+
+def test_language_switch_keeps_the_page_query(client):
+    html = client.get("/map/718?stat=cases_per_100k&date=2021-08-16").get_data(as_text=True)
+    assert 'href="?stat=cases_per_100k&amp;date=2021-08-16&amp;lang=en"' in html
+    english = client.get("/map/718?date=2021-08-16&lang=en").get_data(as_text=True)
+    assert 'href="?date=2021-08-16&amp;lang=vi"' in english
