@@ -19,7 +19,8 @@ Bind = Engine | Connection
 
 def make_engine(settings: Settings) -> Engine:
     """Create the process's engine from the settings."""
-    return create_engine(settings.resolved_database_url(), pool_pre_ping=True, pool_size=10)
+    return create_engine(settings.resolved_database_url(), pool_pre_ping=bool(settings.db_pre_ping),
+                         pool_size=10)
 
 
 @contextmanager

@@ -19,6 +19,9 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / ".var"
     data_dir: Path = PROJECT_ROOT / "data"
     db_port: int = 25432  # below Linux's ephemeral port range (32768-60999)
+    # 1: test every pooled connection with a round trip before use.  Off by default: a connection
+    # the server dropped fails one request with a 503 and the pool reconnects (portal/errors.py).
+    db_pre_ping: int = 0
     port: int = 8000
     portal_name: str = "epimap"
     default_set: str = "vn2021"

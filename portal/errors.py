@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+import psycopg
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from portal.database import discard_lost_connection
 from portal.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,17 @@ class BadRequest(PortalError):
     title_key = "bad_request_title"
 
 
+class Unavailable(PortalError):
+    """The database dropped the connection; the pool reconnects, so a retry soon succeeds."""
+
+    status = 503
+    title_key = "unavailable_title"
+    retry_after = 1
+
+    def message(self, lang: str) -> str:
+        return translate("unavailable", lang)
+
+
 def _wants_json() -> bool:
     if request.path.startswith(("/api/", "/tiles/", "/oembed")):
         return True
@@ -72,6 +86,17 @@ def _from_http(exc: HTTPException) -> tuple[Response | str, int]:
     return _render(error)
 
 
+def _database(exc: DBAPIError | psycopg.OperationalError) -> tuple[Response | str, int] | Response:
+    lost = exc.connection_invalidated if isinstance(exc, DBAPIError) else discard_lost_connection()
+    if not lost:
+        return _unexpected(exc)
+    log.warning("database connection lost on %s: %s", request.path, exc)
+    body, status = _render(Unavailable())
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(Unavailable.retry_after)
+    return response
+
+
 def _unexpected(exc: Exception) -> tuple[Response | str, int]:
     log.exception("unhandled error on %s", request.path, exc_info=exc)
     return _render(PortalError())
@@ -81,4 +106,6 @@ def init_app(app: Flask) -> None:
     """Register the one error path for portal errors, HTTP errors and anything unexpected."""
     app.register_error_handler(PortalError, _render)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(DBAPIError, _database)
+    app.register_error_handler(psycopg.OperationalError, _database)
     app.register_error_handler(Exception, _unexpected)

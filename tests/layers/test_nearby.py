@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from pyproj import Geod
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers import nearby as nearby_module
@@ -88,16 +88,16 @@ def _random_points(session: Session, count: int, seed: int,
 
 
 @pytest.fixture
-def statements(connection):
-    """The parameters of the SQL statements run on the test's connection."""
+def statements(monkeypatch):
+    """The parameters of every KNN statement ``nearby`` runs."""
     executed: list[dict] = []
 
-    def record(*args) -> None:
-        executed.append(args[3])
+    def recording(*args, **kwargs) -> dict:
+        executed.append(knn_params(*args, **kwargs))
+        return executed[-1]
 
-    event.listen(connection, "before_cursor_execute", record)
-    yield executed
-    event.remove(connection, "before_cursor_execute", record)
+    monkeypatch.setattr(nearby_module, "knn_params", recording)
+    return executed
 
 
 def _assert_same(found: list[dict], expected: list[tuple[str, float]]) -> None:
