@@ -8,7 +8,8 @@ feature outside the candidate set is at least ``R`` planar degrees away (the far
 candidate), hence at least ``R × (fewest metres a degree spans nearby)`` metres away, so
 answers nearer than that are certainly the nearest.  When the ``limit``-th answer (``d``
 metres) is not, every feature that could beat it lies within ``r = d / (fewest metres per
-degree)`` planar degrees: the KNN walk goes on past ``r`` and only those within it are measured.
+degree)`` planar degrees: the KNN walk goes on, fourfold each time, until it passes ``r``, and
+the candidates within ``r`` are ranked.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,38 +41,25 @@ SAFETY = 0.9999  # covers the rounding of the two constants above and of floatin
 
 # The lockdown layer is written into the statement, not bound: a prepared statement's generic
 # plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
+# One flat KNN walk: the index hands over the ``n`` nearest in planar degrees, each measured in
+# metres and checked against the zones in force; sorting by metres is left to Python.
 KNN_SQL = """
-WITH candidate AS MATERIALIZED (
-    SELECT f.source_id, f.props, f.approximate, f.geom, f.valid_from_pub,
-           f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS planar
-    FROM feature f
-    WHERE f.valid_to_pub IS NULL AND f.layer_id = :layer
-    ORDER BY f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
-    LIMIT :n
-), zone AS MATERIALIZED (
+WITH zone AS MATERIALIZED (
     SELECT z.geom FROM feature z
     WHERE z.valid_to_pub IS NULL AND z.layer_id = 'lockdown_zones'
       AND z.props ->> 'valid_from' <= :day
       AND (z.props ->> 'valid_to' IS NULL OR z.props ->> 'valid_to' >= :day)
-), measured AS (
-    SELECT c.*, ST_Distance(c.geom::geography,
-                            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
-           EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, c.geom)) AS in_lockdown
-    FROM candidate c
-    WHERE CAST(:radius AS float8) IS NULL OR c.planar <= :radius
-), stats AS (
-    SELECT count(*) AS measured, max(planar) AS farthest FROM candidate
 )
-SELECT s.measured, s.farthest, m.source_id, m.props::text AS props, m.approximate, m.in_lockdown,
-       ST_X(m.geom) AS lon, ST_Y(m.geom) AS lat, m.distance_m,
-       extract(epoch FROM p.created_at)::float8 AS updated
-FROM stats s
-LEFT JOIN (
-    SELECT * FROM measured WHERE NOT (:exclude_lockdown AND in_lockdown)
-    ORDER BY distance_m, source_id LIMIT :take
-) m ON true
-LEFT JOIN publication p ON p.id = m.valid_from_pub
-ORDER BY m.distance_m, m.source_id
+SELECT f.source_id, f.props::text AS props, f.approximate, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat,
+       f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS planar,
+       ST_Distance(f.geom::geography,
+                   ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
+       EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, f.geom)) AS in_lockdown,
+       (SELECT p.created_at FROM publication p WHERE p.id = f.valid_from_pub) AS updated
+FROM feature f
+WHERE f.valid_to_pub IS NULL AND f.layer_id = :layer
+ORDER BY f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+LIMIT :n
 """
 # The hot path runs it on the driver (psycopg) itself: SQLAlchemy's statement and result layers
 # cost as much Python time per request as the rest of the API together.
@@ -89,12 +76,9 @@ def candidate_count(limit: int) -> int:
     return limit * 2 + 10
 
 
-def knn_params(layer_id: str, lon: float, lat: float, n: int, day: str, take: int | None = None,
-               exclude_lockdown: bool = False, radius: float | None = None) -> dict[str, Any]:
-    """Return the parameters of ``KNN_SQL``: ``n`` candidates walked, those within ``radius``
-    planar degrees (all when None) measured, the ``take`` nearest returned."""
-    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day, "radius": radius,
-            "take": n if take is None else take, "exclude_lockdown": exclude_lockdown}
+def knn_params(layer_id: str, lon: float, lat: float, n: int, day: str) -> dict[str, Any]:
+    """Return the parameters of ``KNN_SQL``: the ``n`` nearest candidates, zones in force on ``day``."""
+    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day}
 
 
 def metres_per_degree_floor(lat: float, reach_m: float) -> float:
@@ -115,21 +99,22 @@ def _now() -> datetime:
     return datetime.now(VIETNAM)
 
 
-@lru_cache(maxsize=1024)
-def _published_at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)  # a few publications answer every request
-
-
 def _site(row: Any, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
     stored = orjson.loads(row.props)
     props = {name: stored[name] for name in public if name in stored}
     hours = props.get("hours")
     return {
         "id": row.source_id, "lon": row.lon, "lat": row.lat, "props": props,
-        "distance_m": float(row.distance_m), "approximate": bool(row.approximate),
-        "updated": _published_at(row.updated), "in_lockdown": bool(row.in_lockdown),
+        "distance_m": row.distance_m, "approximate": bool(row.approximate),
+        "updated": row.updated.astimezone(UTC), "in_lockdown": row.in_lockdown,
         "open_now": is_open(cached_parse_hours(hours), when) if isinstance(hours, str) else None,
     }
+
+
+def _walk(driver: Any, params: dict[str, Any]) -> list[Any]:
+    """Return the KNN candidates, nearest first in planar degrees."""
+    with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
+        return cursor.execute(_KNN_DRIVER, params).fetchall()
 
 
 def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit: int, *,
@@ -151,20 +136,18 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
     n, public = candidate_count(limit), layer.public_attributes
     radius: float | None = None  # once known: nothing farther (planar degrees) can be an answer
     while True:
-        # Only the nearest few come back (all candidates when open_now must be read from the hours).
-        params = knn_params(layer.id, lon, lat, n, day, n if open_now else limit, exclude_lockdown, radius)
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
-            rows = cursor.execute(_KNN_DRIVER, params).fetchall()
+        rows = _walk(driver, knn_params(layer.id, lon, lat, n, day))
+        measured, farthest = len(rows), (rows[-1].planar if rows else 0.0)
+        ranked = sorted((r for r in rows if (radius is None or r.planar <= radius)
+                         and not (exclude_lockdown and r.in_lockdown)),
+                        key=lambda r: (r.distance_m, r.source_id))
         kept: list[dict[str, Any]] = []
-        for row in rows:
-            if row.source_id is None:
-                break  # no candidate at all, or none left by exclude_lockdown
+        for row in ranked:
             site = _site(row, public, when)
             if not open_now or site["open_now"] is True:
                 kept.append(site)
                 if len(kept) == limit:
                     break
-        measured, farthest = (rows[0].measured, rows[0].farthest) if rows else (0, 0.0)
         if measured < n:
             return kept  # every feature of the layer was walked
         if radius is not None and farthest > radius:

@@ -1,6 +1,13 @@
-"""The portal's database bind; one session, or one read-only connection, per request."""
+"""The portal's database bind: one session per request, and one read-only connection per thread.
+
+Hot read-only paths (``/api/nearby``) use the thread's connection: checked out of the pool once
+and kept, in autocommit, so a request pays neither a pool checkout and reset nor the BEGIN and
+ROLLBACK round trips; those cost as much as the rest of such a request.
+"""
 
 from __future__ import annotations
+
+import threading
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
@@ -10,11 +17,13 @@ from epimap.db import Bind, make_engine
 from epimap.settings import Settings
 
 EXTENSION = "epimap.bind"
+PINNED = "epimap.pinned"
 
 
 def init_app(app: Flask, settings: Settings, bind: Bind | None = None) -> None:
     """Attach the engine (or a test connection) to the app and close sessions on teardown."""
     app.extensions[EXTENSION] = bind if bind is not None else make_engine(settings)
+    app.extensions[PINNED] = threading.local()
     app.teardown_appcontext(_close_session)
 
 
@@ -31,13 +40,17 @@ def db_session() -> Session:
 
 
 def db_connection() -> Connection:
-    """Return this request's read-only connection for hot paths: no ORM session, and on an
-    engine in autocommit, which saves the BEGIN and ROLLBACK round trips of every request."""
-    if "db_connection" not in g:
-        bind = get_bind()
-        g.db_connection = (bind.connect().execution_options(isolation_level="AUTOCOMMIT")
-                           if isinstance(bind, Engine) else bind)
-    return g.db_connection
+    """Return this thread's read-only autocommit connection (a test's connection as it is)."""
+    bind = get_bind()
+    if not isinstance(bind, Engine):
+        return bind
+    pinned = current_app.extensions[PINNED]
+    connection = getattr(pinned, "connection", None)
+    if connection is None or connection.invalidated or connection.closed:
+        connection = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
+        pinned.connection = connection
+    g.db_connection = connection
+    return connection
 
 
 def discard_lost_connection() -> bool:
@@ -60,5 +73,5 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.close()
     connection = g.pop("db_connection", None)
-    if connection is not None and connection is not get_bind():
-        connection.close()
+    if connection is not None and connection is not get_bind() and connection.in_transaction():
+        connection.rollback()  # in autocommit only SQLAlchemy's own marker: no round trip
