@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import shapely
@@ -15,16 +14,10 @@ from sqlalchemy.orm import Session
 
 from boundaries.names import name_key
 from boundaries.queries import ancestors, get_unit, set_levels
-from ingest.coords import VIETNAM_BBOX
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
 from layers.catalog import Layer
-
-NEAREST_UNIT_METRES = 1000  # a point in a gap between commune polygons goes to the nearest one
-# A planar bound in degrees that every point within NEAREST_UNIT_METRES exceeds nowhere in Vietnam
-# (up to 23.4° N), so the spatial index can narrow the geography test to nearby units.
-NEAREST_UNIT_DEGREES = 2 * NEAREST_UNIT_METRES / 111_000 / math.cos(math.radians(VIETNAM_BBOX[3]))
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,7 @@ def resolve_scope(session: Session, set_name: str, code: str) -> Scope:
 
 _STAGING = """
 CREATE TEMP TABLE ingest_staging (
-    seq integer PRIMARY KEY, sheet text, row_no integer, source_id text, name_key text,
+    seq integer, sheet text, row_no integer, source_id text, name_key text,
     geom geometry(Geometry, 4326), commune_name text, district_name text, named_unit text,
     props jsonb, approximate boolean DEFAULT false,
     units jsonb DEFAULT '{}'::jsonb, unit_code text, content_hash text, reject text
@@ -109,105 +102,6 @@ def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
             count += 1
     session.execute(text("ANALYZE ingest_staging"))
     return count
-
-
-_UNIT_CHAIN = """
-CREATE TEMP TABLE unit_chain ON COMMIT DROP AS
-WITH RECURSIVE chain AS (
-    SELECT code AS leaf, code, parent_code, level FROM admin_unit
-    WHERE boundary_set = :s AND level = :lowest
-    UNION ALL
-    SELECT c.leaf, p.code, p.parent_code, p.level FROM chain c
-    JOIN admin_unit p ON p.boundary_set = :s AND p.code = c.parent_code
-)
-SELECT leaf AS code, jsonb_object_agg(level, code) AS units FROM chain GROUP BY leaf
-"""
-
-
-def resolve_named_units(session: Session, resolve: Callable[[str, str | None], list[str]]) -> None:
-    """Find the unit each row without geometry names; mark the rows whose name finds none or many."""
-    pairs = session.execute(text(
-        "SELECT DISTINCT commune_name, district_name FROM ingest_staging WHERE geom IS NULL")).all()
-    if len(pairs) > 1:  # one index pass instead of a scan of the whole staging table per name
-        session.execute(text("CREATE INDEX ON ingest_staging (commune_name) WHERE geom IS NULL"))
-    for commune, district in pairs:
-        codes = resolve(commune, district)
-        session.execute(text(
-            "UPDATE ingest_staging SET named_unit = :code, reject = :why WHERE geom IS NULL"
-            " AND commune_name = :c AND district_name IS NOT DISTINCT FROM :d"),
-            {"c": commune, "d": district, "code": codes[0] if len(codes) == 1 else None,
-             "why": None if len(codes) == 1 else ("no_location" if not codes else "ambiguous_commune")})
-
-
-def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, str, str | None]]:
-    """Give every staged row its unit codes; return (seq, reason, name) of the rows rejected."""
-    params = {"s": scope.boundary_set, "lowest": scope.lowest, "scope": scope.code,
-              "scope_level": scope.level, "metres": NEAREST_UNIT_METRES, "degrees": NEAREST_UNIT_DEGREES}
-    session.execute(text("DROP TABLE IF EXISTS unit_chain"))
-    session.execute(text(_UNIT_CHAIN), params)
-    session.execute(text(
-        "UPDATE ingest_staging s SET geom = CASE WHEN :polygons THEN a.geom ELSE a.label_point END,"
-        " approximate = NOT :polygons, unit_code = a.code FROM admin_unit a"
-        " WHERE s.geom IS NULL AND a.boundary_set = :s AND a.code = s.named_unit"),
-        {**params, "polygons": polygons})
-    session.execute(text(
-        "UPDATE ingest_staging s SET unit_code = a.code FROM admin_unit a"
-        " WHERE s.unit_code IS NULL AND a.boundary_set = :s AND a.level = :lowest"
-        " AND ST_Intersects(a.geom, CASE WHEN :polygons THEN ST_PointOnSurface(s.geom) ELSE s.geom END)"),
-        {**params, "polygons": polygons})
-    session.execute(text(
-        "UPDATE ingest_staging s SET unit_code = ("
-        "  SELECT a.code FROM admin_unit a, admin_unit sc"
-        "  WHERE a.boundary_set = :s AND a.level = :lowest AND sc.boundary_set = :s"
-        "  AND sc.code = :scope AND ST_Intersects(sc.geom, s.geom)"
-        "  AND ST_DWithin(a.geom, s.geom, :degrees)"  # index prefilter: 50 s -> 0.04 s for 1,000 points
-        "  AND ST_DWithin(a.geom::geography, s.geom::geography, :metres)"
-        "  ORDER BY a.geom <-> s.geom LIMIT 1)"
-        " WHERE s.unit_code IS NULL AND s.geom IS NOT NULL"), params)
-    session.execute(text(
-        "UPDATE ingest_staging s SET units = c.units FROM unit_chain c WHERE c.code = s.unit_code"))
-    outside = "outside_province" if scope.depth == 0 else "out_of_scope"
-    session.execute(text(
-        "UPDATE ingest_staging SET reject = :why WHERE reject IS NULL"
-        " AND units ->> :scope_level IS DISTINCT FROM :scope"), {**params, "why": outside})
-    rows = session.execute(text(
-        "DELETE FROM ingest_staging WHERE reject IS NOT NULL RETURNING seq, reject, commune_name")).all()
-    return [(r.seq, r.reject, r.commune_name) for r in rows]
-
-
-def finish_staging(session: Session) -> None:
-    """Give rows without an id one from their name and commune; hash every row's content."""
-    # One pass (each UPDATE rewrites every staged row: 20 s for a million): rows without an id are
-    # numbered among themselves by (name_key, unit_code), as a separate UPDATE over them would.
-    session.execute(text(
-        "UPDATE ingest_staging s SET"
-        " source_id = coalesce(s.source_id, k.key || CASE WHEN k.n > 1 THEN '#' || k.n ELSE '' END),"
-        " content_hash = md5(s.props::text || ST_AsEWKB(s.geom)::text || s.approximate::text)"
-        " FROM (SELECT seq, name_key || '@' || coalesce(unit_code, '') AS key,"
-        "       row_number() OVER (PARTITION BY source_id IS NULL, name_key, unit_code ORDER BY seq) AS n"
-        "       FROM ingest_staging) k WHERE s.seq = k.seq"))
-    # Lookups by id from the current features (publish) stay index probes whatever the planner
-    # believes about the feature table, instead of a scan of the staging table per feature.
-    session.execute(text("CREATE INDEX ON ingest_staging (source_id); ANALYZE ingest_staging"))
-
-
-def staged_locations(session: Session) -> Iterator[tuple[int, dict]]:
-    """Yield each staged row's seq with its id, unit codes, point and approximate flag.
-
-    Rows are streamed (a million-row feed never sits in memory twice), and rows with the same
-    unit chain share one ``units`` dict: treat it as read-only.
-    """
-    chains: dict[str | None, dict | None] = {None: None}
-    rows = session.execute(text(
-        "SELECT seq, source_id, units::text AS units, approximate, ST_X(ST_PointOnSurface(geom)) AS lon,"
-        " ST_Y(ST_PointOnSurface(geom)) AS lat, GeometryType(geom) AS kind FROM ingest_staging"),
-        execution_options={"yield_per": 10_000}).mappings()
-    for row in rows:
-        located = dict(row)
-        if located["units"] not in chains:
-            chains[located["units"]] = json.loads(located["units"])
-        located["units"] = chains[located["units"]]
-        yield located["seq"], located
 
 
 _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_level = :scope"
