@@ -37,10 +37,25 @@ _ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
               "q": "quan", "p": "phuong", "x": "xa", "dk": "dac khu"}
 
 
-def _strip_marks(text: str) -> str:
-    """Lowercase *text* and drop every diacritic, keeping punctuation and spacing."""
+def _strip_marks_slowly(text: str) -> str:
     s = unicodedata.normalize("NFD", text.lower()).translate(_D)
     return "".join(c for c in s if not unicodedata.combining(c))
+
+
+# Over Latin letters and combining marks, lowercasing and NFD work character by character (the
+# reordering of marks only moves marks, which are dropped), so one str.translate does the same.
+_NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
+_MARK = re.compile("[\u0300-\u036f]")  # the only Latin-range characters that strip to nothing
+_STRIP_TABLE = {code: _strip_marks_slowly(chr(code))
+                for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block}
+_KIND_INITIALS = frozenset("tdhxqp")  # every kind pattern below starts with one of these
+
+
+def _strip_marks(text: str) -> str:
+    """Lowercase *text* and drop every diacritic, keeping punctuation and spacing."""
+    if _NOT_LATIN.search(text) is None:
+        return text.translate(_STRIP_TABLE)
+    return _strip_marks_slowly(text)
 
 
 @lru_cache(maxsize=8192)
@@ -62,21 +77,30 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", _strip_marks(text)).split())
 
 
-def _split(name: str) -> tuple[str | None, str, bool]:
-    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
-    s = unicodedata.normalize("NFC", name).strip()
+def _flat(s: str) -> tuple[str, list[int] | None]:
+    """Return *s* stripped of marks and each flat character's index in *s* (None: the same)."""
+    if _NOT_LATIN.search(s) is None and _MARK.search(s) is None:
+        return s.translate(_STRIP_TABLE), None  # one character for one character
     chars: list[str] = []
     pos: list[int] = []
     for i, c in enumerate(s):
         for x in _strip_char(c):
             chars.append(x)
             pos.append(i)
-    flat = "".join(chars)
+    return "".join(chars), pos
+
+
+def _split(name: str) -> tuple[str | None, str, bool]:
+    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
+    s = unicodedata.normalize("NFC", name).strip()
+    flat, pos = _flat(s)
+    if flat[:1] not in _KIND_INITIALS:
+        return None, s, True
     for regex, kind, syllable in _FULL_RE:
         m = regex.match(flat)
         if not m:
             continue
-        end = pos[m.end() - 1] + 1
+        end = pos[m.end() - 1] + 1 if pos else m.end()
         rest = s[end:].strip()
         if not fold(rest):
             continue  # the name *is* the kind word, e.g. "Xã"
@@ -90,7 +114,7 @@ def _split(name: str) -> tuple[str | None, str, bool]:
     for regex, kind in _ABBR_RE:
         m = regex.match(flat)
         if m:
-            rest = s[pos[m.end() - 1] + 1 :].strip()
+            rest = s[(pos[m.end() - 1] + 1 if pos else m.end()) :].strip()
             if fold(rest):
                 return kind, rest, True
     return None, s, True
