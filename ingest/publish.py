@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import shapely
@@ -17,6 +17,7 @@ from boundaries.queries import ancestors, get_unit, set_levels
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
+from ingest.units import UnitIndex
 from layers.catalog import Layer
 
 
@@ -82,26 +83,60 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
-    """Bulk-load candidates (seq, candidate) into a temporary table via COPY."""
+STAGE_BATCH = 10_000  # candidates located together by the client-side unit index
+
+
+def _copy_rows(batch: list[tuple[int, Candidate]], units: UnitIndex | None) -> Iterator[tuple]:
+    """Yield the COPY rows of a batch of candidates, with the units the index found for points."""
+    points = [i for i, (_, c) in enumerate(batch)
+              if type(c.geometry) is Point and not c.geometry.has_z]
+    codes: list[str | None] = [None] * len(batch)
+    xy = shapely.get_coordinates([batch[i][1].geometry for i in points])
+    if units is not None and points:
+        for i, code in zip(points, units.locate(xy[:, 0], xy[:, 1]), strict=True):
+            codes[i] = code
+    ewkb = dict(zip(points, (_EWKB_POINT.pack(1, 0x20000001, 4326, x, y).hex() for x, y in xy.tolist()),
+                    strict=True))
+    for i, (seq, candidate) in enumerate(batch):
+        geom = candidate.geometry
+        geom_hex = ewkb[i] if i in ewkb else (_ewkb(geom) if geom else None)
+        yield (seq, candidate.sheet, candidate.row, candidate.source_id,
+               name_key(str(candidate.props.get("name") or "")), geom_hex,
+               candidate.commune if geom is None else None, candidate.district,
+               json.dumps(candidate.props, ensure_ascii=False), codes[i])
+
+
+def stage(session: Session, candidates: Iterable[tuple[int, Candidate]],
+          units: UnitIndex | None = None) -> int:
+    """Bulk-load candidates (seq, candidate) into a temporary table via COPY.
+
+    With a unit index, points it places are staged with their lowest-level unit code.
+    """
     session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
     session.execute(text(_STAGING))
     raw = session.connection().connection.driver_connection
     count = 0
     with raw.cursor() as cursor, cursor.copy(
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
-        " district_name, props) FROM STDIN"
+        " district_name, props, unit_code) FROM STDIN"
     ) as copy:
-        for seq, candidate in candidates:
-            geom = candidate.geometry
-            ewkb = _ewkb(geom) if geom else None
-            copy.write_row((seq, candidate.sheet, candidate.row, candidate.source_id,
-                            name_key(str(candidate.props.get("name") or "")), ewkb,
-                            candidate.commune if geom is None else None, candidate.district,
-                            json.dumps(candidate.props, ensure_ascii=False)))
-            count += 1
+        for batch in _batches(candidates):
+            for row in _copy_rows(batch, units):
+                copy.write_row(row)
+            count += len(batch)
     session.execute(text("ANALYZE ingest_staging"))
     return count
+
+
+def _batches(items: Iterable[tuple[int, Candidate]]) -> Iterator[list[tuple[int, Candidate]]]:
+    batch: list[tuple[int, Candidate]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == STAGE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_level = :scope"

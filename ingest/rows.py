@@ -97,10 +97,23 @@ def _missing(attribute: Attribute) -> Problem:
                    f"Missing required value: {attribute.label_en}.")
 
 
+# NFC at most triples a text's length, so printable text this short is never too long to keep.
+_SURELY_SHORT = 500 // 3
+
+
+def _filled(value: Any) -> bool:
+    """Tell whether ``clean_text`` keeps the cell (raising as it does on overlong text)."""
+    if type(value) is str and 0 < len(value) <= _SURELY_SHORT and value.isprintable():
+        return not value.isspace()  # the only whitespace printable text holds is the space
+    return clean_text(value) is not None
+
+
 def _cell(row: Row, columns: ColumnMap, role: str) -> Any:
     header = columns.location.get(role)
-    value = row.cells.get(header) if header else None
-    return None if clean_text(value) is None else value
+    if not header:
+        return None
+    value = row.cells.get(header)
+    return value if _filled(value) else None
 
 
 def _separate_lat_lon(lat_cell: Any, lon_cell: Any) -> tuple[float, float, bool]:
