@@ -33,6 +33,8 @@ _ABBR_RE = [
     (re.compile(r"q(?:\.\s*|\s*(?=\d))"), "Quận"),
     (re.compile(r"p(?:\.\s*|\s*(?=\d))"), "Phường"),
 ]
+# Matches where any pattern above matches: one test rules out most names having a kind at all.
+_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r, *_ in (*_FULL_RE, *_ABBR_RE)))
 _ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
               "q": "quan", "p": "phuong", "x": "xa", "dk": "dac khu"}
 
@@ -48,7 +50,6 @@ _NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
 _MARK = re.compile("[\u0300-\u036f]")  # the only Latin-range characters that strip to nothing
 _STRIP_TABLE = {code: _strip_marks_slowly(chr(code))
                 for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block}
-_KIND_INITIALS = frozenset("tdhxqp")  # every kind pattern below starts with one of these
 
 
 def _strip_marks(text: str) -> str:
@@ -94,7 +95,7 @@ def _split(name: str) -> tuple[str | None, str, bool]:
     """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
     s = unicodedata.normalize("NFC", name).strip()
     flat, pos = _flat(s)
-    if flat[:1] not in _KIND_INITIALS:
+    if not _ANY_KIND.match(flat):
         return None, s, True
     for regex, kind, syllable in _FULL_RE:
         m = regex.match(flat)
@@ -140,7 +141,7 @@ def split_kind(name: str) -> tuple[str | None, str]:
 
 def _key(text: str) -> str:
     """Fold *text* and drop leading zeros from numeric words."""
-    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(text).split())
+    return _words_key(fold(text))
 
 
 def name_key(name: str) -> str:
@@ -153,7 +154,15 @@ def name_key(name: str) -> str:
     >>> name_key("Xã Cây Trường II"), name_key("TX.  Dĩ An")
     ('cay truong ii', 'di an')
     """
+    s = unicodedata.normalize("NFC", name).strip()
+    flat, pos = _flat(s)
+    if pos is None and not _ANY_KIND.match(flat):  # no kind to split off; flat is s's marks stripped
+        return _words_key(_NON_WORD.sub(" ", flat))
     return _key(split_kind(name)[1])
+
+
+def _words_key(folded: str) -> str:
+    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in folded.split())
 
 
 def _keys(name: str) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import text
@@ -86,24 +87,26 @@ def _ewkb(geometry: shapely.Geometry) -> str:
 STAGE_BATCH = 10_000  # candidates located together by the client-side unit index
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds an encoder per call
+
+
 def _copy_rows(batch: list[tuple[int, Candidate]], units: UnitIndex | None) -> Iterator[tuple]:
     """Yield the COPY rows of a batch of candidates, with the units the index found for points."""
-    points = [i for i, (_, c) in enumerate(batch)
-              if type(c.geometry) is Point and not c.geometry.has_z]
+    points = [i for i, (_, c) in enumerate(batch) if c.xy is not None]
     codes: list[str | None] = [None] * len(batch)
-    xy = shapely.get_coordinates([batch[i][1].geometry for i in points])
     if units is not None and points:
+        xy = np.array([batch[i][1].xy for i in points], dtype=float)
         for i, code in zip(points, units.locate(xy[:, 0], xy[:, 1]), strict=True):
             codes[i] = code
-    ewkb = dict(zip(points, (_EWKB_POINT.pack(1, 0x20000001, 4326, x, y).hex() for x, y in xy.tolist()),
-                    strict=True))
     for i, (seq, candidate) in enumerate(batch):
-        geom = candidate.geometry
-        geom_hex = ewkb[i] if i in ewkb else (_ewkb(geom) if geom else None)
+        if candidate.xy is not None:
+            geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
+        else:
+            geom = _ewkb(candidate.geometry) if candidate.geometry else None
         yield (seq, candidate.sheet, candidate.row, candidate.source_id,
-               name_key(str(candidate.props.get("name") or "")), geom_hex,
-               candidate.commune if geom is None else None, candidate.district,
-               json.dumps(candidate.props, ensure_ascii=False), codes[i])
+               name_key(str(candidate.props.get("name") or "")), geom,
+               None if candidate.located else candidate.commune, candidate.district,
+               _JSON(candidate.props), codes[i])
 
 
 def stage(session: Session, candidates: Iterable[tuple[int, Candidate]],

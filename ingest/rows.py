@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import shapely
-from shapely.geometry import Point
 
 from boundaries.names import fold
 from ingest.coords import fix_lat_lon, parse_coordinate, parse_latlon_pair, parse_wkt_polygon, vn2000_to_wgs84
@@ -34,11 +33,17 @@ class Candidate:
     sheet: str | None
     row: int
     props: dict[str, Any]
-    geometry: shapely.Geometry | None
+    geometry: shapely.Geometry | None  # a polygon; points are kept as numbers in ``xy``
     source_id: str | None = None
     commune: str | None = None
     district: str | None = None
     warnings: list[tuple[Problem, str | None]] = field(default_factory=list)
+    xy: tuple[float, float] | None = None  # a point's (lon, lat): cheaper than a shapely Point
+
+    @property
+    def located(self) -> bool:
+        """Tell whether the row gave a point or a polygon."""
+        return self.xy is not None or self.geometry is not None
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def _separate_lat_lon(lat_cell: Any, lon_cell: Any) -> tuple[float, float, bool]
             raise problem from None
 
 
-def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
+def _point(row: Row, context: RowContext, candidate: Candidate) -> tuple[float, float] | None:
     columns = context.columns
     role, crossed = "latlon", False
     try:
@@ -153,7 +158,7 @@ def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
         candidate.warnings.append((Problem(
             "swapped_lat_lon", "Vĩ độ và kinh độ bị đảo ngược; đã sửa.",
             "Latitude and longitude were swapped; fixed."), columns.location.get(role)))
-    return Point(lon, lat)
+    return float(lon), float(lat)
 
 
 def _polygon(row: Row, context: RowContext) -> shapely.Geometry | None:
@@ -189,13 +194,13 @@ def parse_row(row: Row, context: RowContext) -> Candidate:
             attribute, row, columns.attributes.get(attribute.name), candidate)
     _check_dates(candidate.props, context)
     if context.layer.geometry == "point":
-        candidate.geometry = _point(row, context, candidate)
+        candidate.xy = _point(row, context, candidate)
     else:
         candidate.geometry = _polygon(row, context)
     candidate.source_id = clean_text(_cell(row, columns, "source_id"))
     candidate.commune = clean_text(_cell(row, columns, "commune"))
     candidate.district = clean_text(_cell(row, columns, "district"))
-    if candidate.geometry is None and not candidate.commune:
+    if not candidate.located and not candidate.commune:
         raise RowRejected(Problem(
             "no_location", "Không có tọa độ và không có tên xã/phường để xác định vị trí.",
             "No coordinates and no commune name to locate the row."),
