@@ -39,11 +39,15 @@ WHERE boundary_set = :s AND level = :lowest
 # One pass over the staged rows instead of an UPDATE per step (each rewrote every row): named rows
 # take their unit's label point (or outline), other rows the unit holding them (unless the client
 # found it while staging), else the nearest unit within NEAREST_UNIT_METRES inside the scope;
-# rows outside the scope get their reason.
+# rows outside the scope get their reason.  Rows without an id get "name_key@unit_code" (numbered
+# later where that repeats) and every row's content is hashed for the diff.
 _LOCATED = """
 CREATE TEMP TABLE ingest_located ON COMMIT DROP AS
-SELECT s.seq, s.sheet, s.row_no, s.source_id, s.name_key, s.commune_name, s.district_name, s.props,
-       coalesce(s.geom, CASE WHEN :polygons THEN n.geom ELSE n.label_point END) AS geom,
+SELECT l.*, coalesce(l.given_id, l.name_key || '@' || coalesce(l.unit_code, '')) AS source_id,
+       md5(l.props::text || ST_AsEWKB(l.geom)::text || l.approximate::text) AS content_hash
+FROM (
+SELECT s.seq, s.sheet, s.row_no, s.source_id AS given_id, s.name_key, s.commune_name, s.district_name,
+       s.props, coalesce(s.geom, CASE WHEN :polygons THEN n.geom ELSE n.label_point END) AS geom,
        (n.code IS NOT NULL AND NOT :polygons) AS approximate,
        coalesce(c.units, '{}'::jsonb) AS units, u.code AS unit_code,
        coalesce(s.reject, CASE WHEN c.units ->> :scope_level IS DISTINCT FROM :scope THEN :outside END)
@@ -65,19 +69,18 @@ LEFT JOIN LATERAL (
     ORDER BY a.geom <-> s.geom LIMIT 1) near ON true
 CROSS JOIN LATERAL (SELECT coalesce(n.code, s.unit_code, inside.code, near.code) AS code) u
 LEFT JOIN unit_chain c ON c.code = u.code
+) l
 """
 
-# Rows without an id get one from their name and unit, numbered among themselves by
-# (name_key, unit_code) in row order; every row's content is hashed for the diff.
-_FINISHED = """
-CREATE TEMP TABLE ingest_staging ON COMMIT DROP AS
-SELECT seq, sheet, row_no,
-       coalesce(source_id, name_key || '@' || coalesce(unit_code, '')
-                || CASE WHEN n > 1 THEN '#' || n ELSE '' END) AS source_id,
-       name_key, geom, commune_name, district_name, props, approximate, units, unit_code,
-       md5(props::text || ST_AsEWKB(geom)::text || approximate::text) AS content_hash
-FROM (SELECT *, row_number() OVER (PARTITION BY source_id IS NULL, name_key, unit_code ORDER BY seq) AS n
-      FROM ingest_located WHERE reject IS NULL) k
+# Accepted rows without an id whose name_key@unit_code repeats are numbered in row order: the
+# second gets "#2" and so on.  Only the repeated keys are sorted (a hash aggregate finds them).
+_NUMBER_REPEATS = """
+UPDATE ingest_located l SET source_id = l.source_id || '#' || r.n
+FROM (SELECT seq, row_number() OVER (PARTITION BY name_key, unit_code ORDER BY seq) AS n
+      FROM ingest_located WHERE given_id IS NULL AND (name_key, unit_code) IN (
+          SELECT name_key, unit_code FROM ingest_located WHERE given_id IS NULL
+          GROUP BY name_key, unit_code HAVING count(*) > 1)) r
+WHERE l.seq = r.seq AND r.n > 1
 """
 
 
@@ -108,14 +111,14 @@ def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, st
     session.execute(text("CREATE INDEX ON unit_piece USING gist (geom); ANALYZE unit_piece"))
     session.execute(text("DROP TABLE IF EXISTS ingest_located"))
     session.execute(text(_LOCATED), params)
-    session.execute(text("DROP TABLE ingest_staging"))
-    session.execute(text(_FINISHED))
+    rows = session.execute(text(
+        "DELETE FROM ingest_located WHERE reject IS NOT NULL RETURNING seq, reject, commune_name")).all()
+    session.execute(text(_NUMBER_REPEATS))
+    session.execute(text("DROP TABLE ingest_staging; DROP TABLE unit_piece"))
+    session.execute(text("ALTER TABLE ingest_located RENAME TO ingest_staging"))
     # Lookups by id from the current features (publish) stay index probes whatever the planner
     # believes about the feature table, instead of a scan of the staging table per feature.
     session.execute(text("CREATE INDEX ON ingest_staging (source_id); ANALYZE ingest_staging"))
-    rows = session.execute(text(
-        "SELECT seq, reject, commune_name FROM ingest_located WHERE reject IS NOT NULL")).all()
-    session.execute(text("DROP TABLE ingest_located; DROP TABLE unit_piece"))
     return [(r.seq, r.reject, r.commune_name) for r in rows]
 
 
