@@ -242,7 +242,7 @@ def _records(
             cells = _nfc_fields(fields)
             while cells and not cells[-1]:
                 cells.pop()
-            if any("\x00" in c for c in cells):
+            if "\x00" in "".join(cells):
                 raise not_a_table(
                     f"dòng {number} có ký tự NUL (dữ liệu nhị phân)",
                     f"row {number} contains NUL characters (binary data)",
