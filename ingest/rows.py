@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -110,6 +111,8 @@ def _filled(value: Any) -> bool:
     """Tell whether ``clean_text`` keeps the cell (raising as it does on overlong text)."""
     if type(value) is str and 0 < len(value) <= _SURELY_SHORT and value.isprintable():
         return not value.isspace()  # the only whitespace printable text holds is the space
+    if type(value) is float:
+        return not math.isnan(value)  # any other float prints as a few characters
     return clean_text(value) is not None
 
 
