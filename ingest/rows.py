@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -85,16 +86,24 @@ def _typed(attribute: Attribute, raw: Any) -> Any:
 
 def _attribute(attribute: Attribute, row: Row, header: str | None, candidate: Candidate) -> Any:
     raw = row.cells.get(header) if header else None
+    if attribute.type == "text" and type(raw) is str and len(raw) <= _SURELY_SHORT and raw.isprintable():
+        value = " ".join(unicodedata.normalize("NFC", raw).split()) or None  # clean_text, in short
+    else:
+        value = _typed_or_warn(attribute, raw, header, candidate)
+    if value is None and attribute.required:
+        raise RowRejected(_missing(attribute), header)
+    return value if value is not None else attribute.default
+
+
+def _typed_or_warn(attribute: Attribute, raw: Any, header: str | None, candidate: Candidate) -> Any:
+    """Return the typed value; for phones and choices warn and keep the text or default instead."""
     try:
-        value = _typed(attribute, raw)
+        return _typed(attribute, raw)
     except ValueProblem as problem:
         if attribute.type in ("phone", "choice"):  # keep the row, keep the text, warn
             candidate.warnings.append((problem, header))
             return clean_text(raw) if attribute.type == "phone" else attribute.default
         raise RowRejected(problem, header) from problem
-    if value is None and attribute.required:
-        raise RowRejected(_missing(attribute), header)
-    return value if value is not None else attribute.default
 
 
 def _missing(attribute: Attribute) -> Problem:

@@ -214,8 +214,12 @@ def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str |
     >>> skip_reason(["STT", " Tên "], ["stt", "ten"])
     'repeated_header'
     """
-    filled = [(c, v) for c, v in enumerate(cells)  # is_blank, inlined: this runs for every row
-              if not (v is None or (isinstance(v, str) and (not v or v.isspace())))]
+    filled = []  # the first three filled cells are all the tests below look at
+    for c, v in enumerate(cells):
+        if not (v is None or (isinstance(v, str) and (not v or v.isspace()))):  # is_blank, inlined
+            filled.append((c, v))
+            if len(filled) == 3:
+                break
     if not filled:
         return "blank"
     if any(isinstance(v, str) and is_total_label(v) for _, v in filled[:2]):
