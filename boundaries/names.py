@@ -40,6 +40,7 @@ _ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
 
 
 def _strip_marks_slowly(text: str) -> str:
+    """Lowercase *text* and drop every diacritic, for any script."""
     s = unicodedata.normalize("NFD", text.lower()).translate(_D)
     return "".join(c for c in s if not unicodedata.combining(c))
 
@@ -162,6 +163,7 @@ def name_key(name: str) -> str:
 
 
 def _words_key(folded: str) -> str:
+    """Join folded words, dropping leading zeros from numeric ones."""
     return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in folded.split())
 
 

@@ -1,4 +1,4 @@
-"""Stage candidates in PostGIS, locate them, diff against the layer, publish in one transaction."""
+"""Stage candidates in PostGIS, diff them against the layer, publish in one transaction."""
 
 from __future__ import annotations
 
@@ -132,6 +132,7 @@ def stage(session: Session, candidates: Iterable[tuple[int, Candidate]],
 
 
 def _batches(items: Iterable[tuple[int, Candidate]]) -> Iterator[list[tuple[int, Candidate]]]:
+    """Yield the items in lists of STAGE_BATCH (the last one shorter)."""
     batch: list[tuple[int, Candidate]] = []
     for item in items:
         batch.append(item)
