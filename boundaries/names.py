@@ -33,14 +33,31 @@ _ABBR_RE = [
     (re.compile(r"q(?:\.\s*|\s*(?=\d))"), "Quận"),
     (re.compile(r"p(?:\.\s*|\s*(?=\d))"), "Phường"),
 ]
+# Matches where any pattern above matches: one test rules out most names having a kind at all.
+_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r, *_ in (*_FULL_RE, *_ABBR_RE)))
 _ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
               "q": "quan", "p": "phuong", "x": "xa", "dk": "dac khu"}
 
 
-def _strip_marks(text: str) -> str:
-    """Lowercase *text* and drop every diacritic, keeping punctuation and spacing."""
+def _strip_marks_slowly(text: str) -> str:
+    """Lowercase *text* and drop every diacritic, for any script."""
     s = unicodedata.normalize("NFD", text.lower()).translate(_D)
     return "".join(c for c in s if not unicodedata.combining(c))
+
+
+# Over Latin letters and combining marks, lowercasing and NFD work character by character (the
+# reordering of marks only moves marks, which are dropped), so one str.translate does the same.
+_NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
+_MARK = re.compile("[\u0300-\u036f]")  # the only Latin-range characters that strip to nothing
+_STRIP_TABLE = {code: _strip_marks_slowly(chr(code))
+                for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block}
+
+
+def _strip_marks(text: str) -> str:
+    """Lowercase *text* and drop every diacritic, keeping punctuation and spacing."""
+    if _NOT_LATIN.search(text) is None:
+        return text.translate(_STRIP_TABLE)
+    return _strip_marks_slowly(text)
 
 
 @lru_cache(maxsize=8192)
@@ -62,21 +79,30 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", _strip_marks(text)).split())
 
 
-def _split(name: str) -> tuple[str | None, str, bool]:
-    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
-    s = unicodedata.normalize("NFC", name).strip()
+def _flat(s: str) -> tuple[str, list[int] | None]:
+    """Return *s* stripped of marks and each flat character's index in *s* (None: the same)."""
+    if _NOT_LATIN.search(s) is None and _MARK.search(s) is None:
+        return s.translate(_STRIP_TABLE), None  # one character for one character
     chars: list[str] = []
     pos: list[int] = []
     for i, c in enumerate(s):
         for x in _strip_char(c):
             chars.append(x)
             pos.append(i)
-    flat = "".join(chars)
+    return "".join(chars), pos
+
+
+def _split(name: str) -> tuple[str | None, str, bool]:
+    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
+    s = unicodedata.normalize("NFC", name).strip()
+    flat, pos = _flat(s)
+    if not _ANY_KIND.match(flat):
+        return None, s, True
     for regex, kind, syllable in _FULL_RE:
         m = regex.match(flat)
         if not m:
             continue
-        end = pos[m.end() - 1] + 1
+        end = pos[m.end() - 1] + 1 if pos else m.end()
         rest = s[end:].strip()
         if not fold(rest):
             continue  # the name *is* the kind word, e.g. "Xã"
@@ -90,7 +116,7 @@ def _split(name: str) -> tuple[str | None, str, bool]:
     for regex, kind in _ABBR_RE:
         m = regex.match(flat)
         if m:
-            rest = s[pos[m.end() - 1] + 1 :].strip()
+            rest = s[(pos[m.end() - 1] + 1 if pos else m.end()) :].strip()
             if fold(rest):
                 return kind, rest, True
     return None, s, True
@@ -116,7 +142,7 @@ def split_kind(name: str) -> tuple[str | None, str]:
 
 def _key(text: str) -> str:
     """Fold *text* and drop leading zeros from numeric words."""
-    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(text).split())
+    return _words_key(fold(text))
 
 
 def name_key(name: str) -> str:
@@ -129,7 +155,16 @@ def name_key(name: str) -> str:
     >>> name_key("Xã Cây Trường II"), name_key("TX.  Dĩ An")
     ('cay truong ii', 'di an')
     """
+    s = unicodedata.normalize("NFC", name).strip()
+    flat, pos = _flat(s)
+    if pos is None and not _ANY_KIND.match(flat):  # no kind to split off; flat is s's marks stripped
+        return _words_key(_NON_WORD.sub(" ", flat))
     return _key(split_kind(name)[1])
+
+
+def _words_key(folded: str) -> str:
+    """Join folded words, dropping leading zeros from numeric ones."""
+    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in folded.split())
 
 
 def _keys(name: str) -> tuple[str, ...]:

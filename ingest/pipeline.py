@@ -16,23 +16,13 @@ from tqdm import tqdm
 from boundaries.queries import find_units
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
+from ingest.locate import locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
-from ingest.publish import (
-    PublishInfo,
-    Scope,
-    current_count,
-    diff,
-    finish_staging,
-    locate,
-    publish,
-    resolve_named_units,
-    resolve_scope,
-    stage,
-    staged_locations,
-)
+from ingest.publish import PublishInfo, Scope, current_count, diff, publish, resolve_scope, stage
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import Candidate, RowContext, RowRejected, parse_row
+from ingest.units import unit_index
 from layers.catalog import Catalog, Layer
 from layers.store import sync_catalog
 
@@ -177,11 +167,12 @@ def _apply_locations(report: Report, session: Session, rejected: list[tuple[int,
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
         report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
-    for seq, located in staged_locations(session):
-        row = report.rows[seq]
-        row.source_id, row.unit_codes = located["source_id"], located["units"]
-        row.approximate = located["approximate"]
-        row.lon, row.lat = round(located["lon"], 7), round(located["lat"], 7)
+    chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
+    rows = report.rows
+    for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session):
+        row = rows[seq]
+        row.source_id, row.unit_codes, row.approximate = source_id, chains[unit_code], approximate
+        row.lon, row.lat = round(lon, 7), round(lat, 7)
 
 
 def _refusal(report: Report, removed_share: float, force: bool) -> Problem | None:
@@ -210,11 +201,12 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}
+        units = (unit_index(session, scope.boundary_set, scope.lowest, scope.code)
+                 if layer.geometry == "point" else None)
         stage(session, with_progress(_candidates(path, layer, catalog, options, report, scope, columns),
-                                     options.progress))
+                                     options.progress), units)
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons=layer.geometry == "polygon")
-        finish_staging(session)
         _apply_locations(report, session, rejected, columns)
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:
@@ -230,5 +222,6 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
             savepoint.commit()
         else:
             savepoint.rollback()
-        session.execute(text("DROP TABLE IF EXISTS ingest_staging; DROP TABLE IF EXISTS unit_chain"))
+        session.execute(text("DROP TABLE IF EXISTS ingest_staging; DROP TABLE IF EXISTS unit_chain;"
+                                " DROP TABLE IF EXISTS unit_piece; DROP TABLE IF EXISTS ingest_located"))
     return report

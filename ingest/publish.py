@@ -1,13 +1,13 @@
-"""Stage candidates in PostGIS, locate them, diff against the layer, publish in one transaction."""
+"""Stage candidates in PostGIS, diff them against the layer, publish in one transaction."""
 
 from __future__ import annotations
 
 import json
-import math
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import text
@@ -15,16 +15,11 @@ from sqlalchemy.orm import Session
 
 from boundaries.names import name_key
 from boundaries.queries import ancestors, get_unit, set_levels
-from ingest.coords import VIETNAM_BBOX
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
+from ingest.units import UnitIndex
 from layers.catalog import Layer
-
-NEAREST_UNIT_METRES = 1000  # a point in a gap between commune polygons goes to the nearest one
-# A planar bound in degrees that every point within NEAREST_UNIT_METRES exceeds nowhere in Vietnam
-# (up to 23.4° N), so the spatial index can narrow the geography test to nearby units.
-NEAREST_UNIT_DEGREES = 2 * NEAREST_UNIT_METRES / 111_000 / math.cos(math.radians(VIETNAM_BBOX[3]))
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ def resolve_scope(session: Session, set_name: str, code: str) -> Scope:
 
 _STAGING = """
 CREATE TEMP TABLE ingest_staging (
-    seq integer PRIMARY KEY, sheet text, row_no integer, source_id text, name_key text,
+    seq integer, sheet text, row_no integer, source_id text, name_key text,
     geom geometry(Geometry, 4326), commune_name text, district_name text, named_unit text,
     props jsonb, approximate boolean DEFAULT false,
     units jsonb DEFAULT '{}'::jsonb, unit_code text, content_hash text, reject text
@@ -89,125 +84,63 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
-    """Bulk-load candidates (seq, candidate) into a temporary table via COPY."""
+STAGE_BATCH = 10_000  # candidates located together by the client-side unit index
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds an encoder per call
+
+
+def _copy_rows(batch: list[tuple[int, Candidate]], units: UnitIndex | None) -> Iterator[tuple]:
+    """Yield the COPY rows of a batch of candidates, with the units the index found for points."""
+    points = [i for i, (_, c) in enumerate(batch) if c.xy is not None]
+    codes: list[str | None] = [None] * len(batch)
+    if units is not None and points:
+        xy = np.array([batch[i][1].xy for i in points], dtype=float)
+        for i, code in zip(points, units.locate(xy[:, 0], xy[:, 1]), strict=True):
+            codes[i] = code
+    for i, (seq, candidate) in enumerate(batch):
+        if candidate.xy is not None:
+            geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
+        else:
+            geom = _ewkb(candidate.geometry) if candidate.geometry else None
+        yield (seq, candidate.sheet, candidate.row, candidate.source_id,
+               name_key(str(candidate.props.get("name") or "")), geom,
+               None if candidate.located else candidate.commune, candidate.district,
+               _JSON(candidate.props), codes[i])
+
+
+def stage(session: Session, candidates: Iterable[tuple[int, Candidate]],
+          units: UnitIndex | None = None) -> int:
+    """Bulk-load candidates (seq, candidate) into a temporary table via COPY.
+
+    With a unit index, points it places are staged with their lowest-level unit code.
+    """
     session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
     session.execute(text(_STAGING))
     raw = session.connection().connection.driver_connection
     count = 0
     with raw.cursor() as cursor, cursor.copy(
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
-        " district_name, props) FROM STDIN"
+        " district_name, props, unit_code) FROM STDIN"
     ) as copy:
-        for seq, candidate in candidates:
-            geom = candidate.geometry
-            ewkb = _ewkb(geom) if geom else None
-            copy.write_row((seq, candidate.sheet, candidate.row, candidate.source_id,
-                            name_key(str(candidate.props.get("name") or "")), ewkb,
-                            candidate.commune if geom is None else None, candidate.district,
-                            json.dumps(candidate.props, ensure_ascii=False)))
-            count += 1
+        for batch in _batches(candidates):
+            for row in _copy_rows(batch, units):
+                copy.write_row(row)
+            count += len(batch)
     session.execute(text("ANALYZE ingest_staging"))
     return count
 
 
-_UNIT_CHAIN = """
-CREATE TEMP TABLE unit_chain ON COMMIT DROP AS
-WITH RECURSIVE chain AS (
-    SELECT code AS leaf, code, parent_code, level FROM admin_unit
-    WHERE boundary_set = :s AND level = :lowest
-    UNION ALL
-    SELECT c.leaf, p.code, p.parent_code, p.level FROM chain c
-    JOIN admin_unit p ON p.boundary_set = :s AND p.code = c.parent_code
-)
-SELECT leaf AS code, jsonb_object_agg(level, code) AS units FROM chain GROUP BY leaf
-"""
-
-
-def resolve_named_units(session: Session, resolve: Callable[[str, str | None], list[str]]) -> None:
-    """Find the unit each row without geometry names; mark the rows whose name finds none or many."""
-    pairs = session.execute(text(
-        "SELECT DISTINCT commune_name, district_name FROM ingest_staging WHERE geom IS NULL")).all()
-    if len(pairs) > 1:  # one index pass instead of a scan of the whole staging table per name
-        session.execute(text("CREATE INDEX ON ingest_staging (commune_name) WHERE geom IS NULL"))
-    for commune, district in pairs:
-        codes = resolve(commune, district)
-        session.execute(text(
-            "UPDATE ingest_staging SET named_unit = :code, reject = :why WHERE geom IS NULL"
-            " AND commune_name = :c AND district_name IS NOT DISTINCT FROM :d"),
-            {"c": commune, "d": district, "code": codes[0] if len(codes) == 1 else None,
-             "why": None if len(codes) == 1 else ("no_location" if not codes else "ambiguous_commune")})
-
-
-def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, str, str | None]]:
-    """Give every staged row its unit codes; return (seq, reason, name) of the rows rejected."""
-    params = {"s": scope.boundary_set, "lowest": scope.lowest, "scope": scope.code,
-              "scope_level": scope.level, "metres": NEAREST_UNIT_METRES, "degrees": NEAREST_UNIT_DEGREES}
-    session.execute(text("DROP TABLE IF EXISTS unit_chain"))
-    session.execute(text(_UNIT_CHAIN), params)
-    session.execute(text(
-        "UPDATE ingest_staging s SET geom = CASE WHEN :polygons THEN a.geom ELSE a.label_point END,"
-        " approximate = NOT :polygons, unit_code = a.code FROM admin_unit a"
-        " WHERE s.geom IS NULL AND a.boundary_set = :s AND a.code = s.named_unit"),
-        {**params, "polygons": polygons})
-    session.execute(text(
-        "UPDATE ingest_staging s SET unit_code = a.code FROM admin_unit a"
-        " WHERE s.unit_code IS NULL AND a.boundary_set = :s AND a.level = :lowest"
-        " AND ST_Intersects(a.geom, CASE WHEN :polygons THEN ST_PointOnSurface(s.geom) ELSE s.geom END)"),
-        {**params, "polygons": polygons})
-    session.execute(text(
-        "UPDATE ingest_staging s SET unit_code = ("
-        "  SELECT a.code FROM admin_unit a, admin_unit sc"
-        "  WHERE a.boundary_set = :s AND a.level = :lowest AND sc.boundary_set = :s"
-        "  AND sc.code = :scope AND ST_Intersects(sc.geom, s.geom)"
-        "  AND ST_DWithin(a.geom, s.geom, :degrees)"  # index prefilter: 50 s -> 0.04 s for 1,000 points
-        "  AND ST_DWithin(a.geom::geography, s.geom::geography, :metres)"
-        "  ORDER BY a.geom <-> s.geom LIMIT 1)"
-        " WHERE s.unit_code IS NULL AND s.geom IS NOT NULL"), params)
-    session.execute(text(
-        "UPDATE ingest_staging s SET units = c.units FROM unit_chain c WHERE c.code = s.unit_code"))
-    outside = "outside_province" if scope.depth == 0 else "out_of_scope"
-    session.execute(text(
-        "UPDATE ingest_staging SET reject = :why WHERE reject IS NULL"
-        " AND units ->> :scope_level IS DISTINCT FROM :scope"), {**params, "why": outside})
-    rows = session.execute(text(
-        "DELETE FROM ingest_staging WHERE reject IS NOT NULL RETURNING seq, reject, commune_name")).all()
-    return [(r.seq, r.reject, r.commune_name) for r in rows]
-
-
-def finish_staging(session: Session) -> None:
-    """Give rows without an id one from their name and commune; hash every row's content."""
-    # One pass (each UPDATE rewrites every staged row: 20 s for a million): rows without an id are
-    # numbered among themselves by (name_key, unit_code), as a separate UPDATE over them would.
-    session.execute(text(
-        "UPDATE ingest_staging s SET"
-        " source_id = coalesce(s.source_id, k.key || CASE WHEN k.n > 1 THEN '#' || k.n ELSE '' END),"
-        " content_hash = md5(s.props::text || ST_AsEWKB(s.geom)::text || s.approximate::text)"
-        " FROM (SELECT seq, name_key || '@' || coalesce(unit_code, '') AS key,"
-        "       row_number() OVER (PARTITION BY source_id IS NULL, name_key, unit_code ORDER BY seq) AS n"
-        "       FROM ingest_staging) k WHERE s.seq = k.seq"))
-    # Lookups by id from the current features (publish) stay index probes whatever the planner
-    # believes about the feature table, instead of a scan of the staging table per feature.
-    session.execute(text("CREATE INDEX ON ingest_staging (source_id); ANALYZE ingest_staging"))
-
-
-def staged_locations(session: Session) -> Iterator[tuple[int, dict]]:
-    """Yield each staged row's seq with its id, unit codes, point and approximate flag.
-
-    Rows are streamed (a million-row feed never sits in memory twice), and rows with the same
-    unit chain share one ``units`` dict: treat it as read-only.
-    """
-    chains: dict[str | None, dict | None] = {None: None}
-    rows = session.execute(text(
-        "SELECT seq, source_id, units::text AS units, approximate, ST_X(ST_PointOnSurface(geom)) AS lon,"
-        " ST_Y(ST_PointOnSurface(geom)) AS lat, GeometryType(geom) AS kind FROM ingest_staging"),
-        execution_options={"yield_per": 10_000}).mappings()
-    for row in rows:
-        located = dict(row)
-        if located["units"] not in chains:
-            chains[located["units"]] = json.loads(located["units"])
-        located["units"] = chains[located["units"]]
-        yield located["seq"], located
+def _batches(items: Iterable[tuple[int, Candidate]]) -> Iterator[list[tuple[int, Candidate]]]:
+    """Yield the items in lists of STAGE_BATCH (the last one shorter)."""
+    batch: list[tuple[int, Candidate]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == STAGE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_level = :scope"

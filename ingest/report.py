@@ -8,7 +8,7 @@ from typing import Any
 from ingest.errors import Problem
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     """What happened to one data row."""
 

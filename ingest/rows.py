@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import shapely
-from shapely.geometry import Point
 
 from boundaries.names import fold
 from ingest.coords import fix_lat_lon, parse_coordinate, parse_latlon_pair, parse_wkt_polygon, vn2000_to_wgs84
@@ -34,11 +35,17 @@ class Candidate:
     sheet: str | None
     row: int
     props: dict[str, Any]
-    geometry: shapely.Geometry | None
+    geometry: shapely.Geometry | None  # a polygon; points are kept as numbers in ``xy``
     source_id: str | None = None
     commune: str | None = None
     district: str | None = None
     warnings: list[tuple[Problem, str | None]] = field(default_factory=list)
+    xy: tuple[float, float] | None = None  # a point's (lon, lat): cheaper than a shapely Point
+
+    @property
+    def located(self) -> bool:
+        """Tell whether the row gave a point or a polygon."""
+        return self.xy is not None or self.geometry is not None
 
 
 @dataclass(frozen=True)
@@ -79,16 +86,24 @@ def _typed(attribute: Attribute, raw: Any) -> Any:
 
 def _attribute(attribute: Attribute, row: Row, header: str | None, candidate: Candidate) -> Any:
     raw = row.cells.get(header) if header else None
+    if attribute.type == "text" and type(raw) is str and len(raw) <= _SURELY_SHORT and raw.isprintable():
+        value = " ".join(unicodedata.normalize("NFC", raw).split()) or None  # clean_text, in short
+    else:
+        value = _typed_or_warn(attribute, raw, header, candidate)
+    if value is None and attribute.required:
+        raise RowRejected(_missing(attribute), header)
+    return value if value is not None else attribute.default
+
+
+def _typed_or_warn(attribute: Attribute, raw: Any, header: str | None, candidate: Candidate) -> Any:
+    """Return the typed value; for phones and choices warn and keep the text or default instead."""
     try:
-        value = _typed(attribute, raw)
+        return _typed(attribute, raw)
     except ValueProblem as problem:
         if attribute.type in ("phone", "choice"):  # keep the row, keep the text, warn
             candidate.warnings.append((problem, header))
             return clean_text(raw) if attribute.type == "phone" else attribute.default
         raise RowRejected(problem, header) from problem
-    if value is None and attribute.required:
-        raise RowRejected(_missing(attribute), header)
-    return value if value is not None else attribute.default
 
 
 def _missing(attribute: Attribute) -> Problem:
@@ -97,10 +112,25 @@ def _missing(attribute: Attribute) -> Problem:
                    f"Missing required value: {attribute.label_en}.")
 
 
+# NFC at most triples a text's length, so printable text this short is never too long to keep.
+_SURELY_SHORT = 500 // 3
+
+
+def _filled(value: Any) -> bool:
+    """Tell whether ``clean_text`` keeps the cell (raising as it does on overlong text)."""
+    if type(value) is str and 0 < len(value) <= _SURELY_SHORT and value.isprintable():
+        return not value.isspace()  # the only whitespace printable text holds is the space
+    if type(value) is float:
+        return not math.isnan(value)  # any other float prints as a few characters
+    return clean_text(value) is not None
+
+
 def _cell(row: Row, columns: ColumnMap, role: str) -> Any:
     header = columns.location.get(role)
-    value = row.cells.get(header) if header else None
-    return None if clean_text(value) is None else value
+    if not header:
+        return None
+    value = row.cells.get(header)
+    return value if _filled(value) else None
 
 
 def _separate_lat_lon(lat_cell: Any, lon_cell: Any) -> tuple[float, float, bool]:
@@ -115,7 +145,7 @@ def _separate_lat_lon(lat_cell: Any, lon_cell: Any) -> tuple[float, float, bool]
             raise problem from None
 
 
-def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
+def _point(row: Row, context: RowContext, candidate: Candidate) -> tuple[float, float] | None:
     columns = context.columns
     role, crossed = "latlon", False
     try:
@@ -140,7 +170,7 @@ def _point(row: Row, context: RowContext, candidate: Candidate) -> Point | None:
         candidate.warnings.append((Problem(
             "swapped_lat_lon", "Vĩ độ và kinh độ bị đảo ngược; đã sửa.",
             "Latitude and longitude were swapped; fixed."), columns.location.get(role)))
-    return Point(lon, lat)
+    return float(lon), float(lat)
 
 
 def _polygon(row: Row, context: RowContext) -> shapely.Geometry | None:
@@ -176,13 +206,13 @@ def parse_row(row: Row, context: RowContext) -> Candidate:
             attribute, row, columns.attributes.get(attribute.name), candidate)
     _check_dates(candidate.props, context)
     if context.layer.geometry == "point":
-        candidate.geometry = _point(row, context, candidate)
+        candidate.xy = _point(row, context, candidate)
     else:
         candidate.geometry = _polygon(row, context)
     candidate.source_id = clean_text(_cell(row, columns, "source_id"))
     candidate.commune = clean_text(_cell(row, columns, "commune"))
     candidate.district = clean_text(_cell(row, columns, "district"))
-    if candidate.geometry is None and not candidate.commune:
+    if not candidate.located and not candidate.commune:
         raise RowRejected(Problem(
             "no_location", "Không có tọa độ và không có tên xã/phường để xác định vị trí.",
             "No coordinates and no commune name to locate the row."),

@@ -256,6 +256,7 @@ _MOBILE = re.compile(r"0[35789]\d{8}")
 _LANDLINE = re.compile(r"02\d{9}")
 _HOTLINE = re.compile(r"1[89]00(?:\d{4}|\d{6})|11[1-5]")
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-]+")
+_PLAIN_PHONE = re.compile(r"0[1-9][0-9 ]*[0-9]")  # national digits in groups: no prefix to turn
 
 
 def _phone_problem(value: object) -> ValueProblem:
@@ -288,6 +289,8 @@ def parse_phone(value: Cell) -> str | None:
     Traceback (most recent call last):
     ingest.errors.ValueProblem: Phone number “0912 345 678 / 0987 654 321” is not valid.
     """
+    if type(value) is str and _PLAIN_PHONE.fullmatch(value) and _national(digits := value.replace(" ", "")):
+        return digits  # the usual cell: what the general path below returns, sooner
     if _blank(value):
         return None
     if isinstance(value, bool) or isinstance(value, date):

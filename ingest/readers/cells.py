@@ -157,6 +157,8 @@ def is_label(value: Any) -> bool:
 
 
 _TOTAL = re.compile(r"(tong cong|tong so|tong|cong|grand total|sub-? ?total|totals?)\b(.*)")
+_TOTAL_STARTS = frozenset(("ton", "con", "gra", "sub", "tot"))  # how _TOTAL's words start
+_HEAD_CHARS = 12
 _TOTAL_NEXT_WORDS = {"toan", "cac", "chung", "so", "cong", "ca", "theo", "huyen", "tinh", "xa"}
 _NOTE = re.compile(
     r"(\*|\(\*|ghi chu\b|chu thich\b|chu y\b|luu y\b|note\b|notes\b|source\b"
@@ -175,6 +177,9 @@ def is_total_label(text: str) -> bool:
     """
     if text.lstrip()[:1].lower() not in ("t", "c", "g", "s"):
         return False
+    head = fold(text[:_HEAD_CHARS])  # folding works character by character: a prefix of fold(text)
+    if len(head) >= 3 and head[:3] not in _TOTAL_STARTS:
+        return False
     match = _TOTAL.match(fold(text))
     if not match:
         return False
@@ -182,6 +187,18 @@ def is_total_label(text: str) -> bool:
     if not rest or rest[0] in ":=-–—(.,;" or rest[0].isdigit():
         return True
     return rest.split()[0] in _TOTAL_NEXT_WORDS
+
+
+def _plain_cell_differs(cells: list[Any], header_keys: list[str]) -> bool:
+    """Tell whether an ASCII text cell's label key differs from the header's (a cheap first test).
+
+    For ASCII text, ``fold(label(value))`` is its words lowercased, single-spaced.
+    """
+    for c, value in enumerate(cells):
+        if type(value) is str and value.isascii():
+            if " ".join(value.lower().split()) != (header_keys[c] if c < len(header_keys) else ""):
+                return True
+    return False
 
 
 def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str | None:
@@ -197,7 +214,12 @@ def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str |
     >>> skip_reason(["STT", " Tên "], ["stt", "ten"])
     'repeated_header'
     """
-    filled = [(c, v) for c, v in enumerate(cells) if not is_blank(v)]
+    filled = []  # the first three filled cells are all the tests below look at
+    for c, v in enumerate(cells):
+        if not (v is None or (isinstance(v, str) and (not v or v.isspace()))):  # is_blank, inlined
+            filled.append((c, v))
+            if len(filled) == 3:
+                break
     if not filled:
         return "blank"
     if any(isinstance(v, str) and is_total_label(v) for _, v in filled[:2]):
@@ -205,7 +227,7 @@ def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str |
     if len(filled) <= 2 and all(isinstance(v, str) for _, v in filled):
         if _NOTE.match(fold(" ".join(v for _, v in filled))):
             return "note"
-    if header_keys and len(filled) >= 2:
+    if header_keys and len(filled) >= 2 and not _plain_cell_differs(cells, header_keys):
         first, value = filled[0]
         if first < len(header_keys) and fold(label(value)) == header_keys[first]:
             keys = [fold(label(v)) for v in cells]

@@ -146,6 +146,7 @@ def _data_rows(
     inside = set(columns)
     taken = {h.casefold() for h in table.headers}
     extra_names: dict[int, str] = {}
+    outside: dict[int, list[int]] = {}  # row width -> the columns outside the header
     for number, cells in records:
         reason = skip_reason(cells, header_keys)
         if reason is not None:
@@ -153,8 +154,11 @@ def _data_rows(
             continue
         size = len(cells)
         values = {name: cells[c] if c < size else missing for c, name in pairs}
-        for c, value in enumerate(cells):
-            if c in inside or is_blank(value):
+        if size not in outside:
+            outside[size] = [c for c in range(size) if c not in inside]
+        for c in outside[size]:
+            value = cells[c]
+            if is_blank(value):
                 continue
             if c not in extra_names:
                 name = unique_names([*taken, f"Cột {column_letter(c)}"])[-1]

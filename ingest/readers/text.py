@@ -217,6 +217,19 @@ def _check_text(text: str) -> None:
         )
 
 
+def _nfc_fields(fields: list[str]) -> list[str]:
+    """Return the fields in NFC, normalising the row in one call when no field holds a NUL.
+
+    NUL composes with nothing, so normalisation never reaches across it.
+    """
+    line = "\x00".join(fields)
+    if line.isascii():
+        return fields
+    if line.count("\x00") != len(fields) - 1:
+        return [nfc(f) for f in fields]
+    return unicodedata.normalize("NFC", line).split("\x00")
+
+
 def _records(
     stream: io.TextIOWrapper, delimiter: str, encoding: str, limits: Limits
 ) -> Iterator[tuple[int, list[str]]]:
@@ -226,15 +239,16 @@ def _records(
     try:
         for fields in reader:
             number += 1
-            cells = [nfc(f) for f in fields]
+            cells = _nfc_fields(fields)
             while cells and not cells[-1]:
                 cells.pop()
-            if any("\x00" in c for c in cells):
+            if "\x00" in "".join(cells):
                 raise not_a_table(
                     f"dòng {number} có ký tự NUL (dữ liệu nhị phân)",
                     f"row {number} contains NUL characters (binary data)",
                 )
-            check_row(cells, None, number, limits)
+            if len(cells) > limits.max_columns or sum(map(len, cells)) > limits.max_cell_chars:
+                check_row(cells, None, number, limits)
             yield number, cells
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):

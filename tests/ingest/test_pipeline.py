@@ -460,3 +460,17 @@ def test_district_scope_with_vn2000_coordinates(connection):
     assert sorted(r.row for r in report.accepted) == [4, 7, 9, 16]
     assert all(r.unit_codes["district"] == "718" for r in report.accepted)
     assert (report.diff.added, report.diff.removed, report.diff.unchanged) == (0, 0, 4)
+
+
+def test_rows_without_an_id_are_numbered_by_name_and_commune_in_row_order(connection, tmp_path):
+    site, other = SITES[0], SITES[1]
+    headers = ["Tên cơ sở", "Vĩ độ", "Kinh độ"]
+    rows = [[site.name, site.lat, site.lon], [other.name, other.lat, other.lon], ["Điểm 0,0", 0, 0],
+            [site.name, site.lat, site.lon], [site.name + " ", site.lat, site.lon]]
+    report = run(connection, write_csv(tmp_path / "trung.csv", headers, rows), "testing_sites",
+                 dry_run=True)
+    ids = [r.source_id for r in report.rows]
+    first = ids[0]
+    assert first.endswith("@" + report.rows[0].unit_codes["commune"]) and "#" not in first
+    assert ids[1] != first and ids[2] is None
+    assert ids[3:] == [first + "#2", first + "#3"]
