@@ -235,8 +235,7 @@ def run_wrk(name: str, port: int, path: str, bbox: tuple[float, float, float, fl
 
 def _pgbench_sql() -> str:
     """The API's KNN statement with its constant parameters filled in; ``:lon``/``:lat`` stay."""
-    constants = {"layer": f"'{LAYER}'", "day": f"'{date.today()}'", "n": str(candidate_count(LIMIT)),
-                 "take": str(LIMIT), "exclude_lockdown": "false", "radius": "NULL"}
+    constants = {"layer": f"'{LAYER}'", "day": f"'{date.today()}'", "n": str(candidate_count(LIMIT))}
     return re.sub(r"(?<!:):(\w+)", lambda m: constants.get(m.group(1), m.group(0)), KNN_SQL)
 
 
