@@ -37,10 +37,10 @@ WHERE boundary_set = :s AND level = :lowest
 """
 
 # One pass over the staged rows instead of an UPDATE per step (each rewrote every row): named rows
-# take their unit's label point (or outline), other rows the unit holding them (unless the client
-# found it while staging), else the nearest unit within NEAREST_UNIT_METRES inside the scope;
-# rows outside the scope get their reason.  Rows without an id get "name_key@unit_code" (numbered
-# later where that repeats) and every row's content is hashed for the diff.
+# take their unit's label point (or outline), other rows the unit holding them, else the nearest
+# unit within NEAREST_UNIT_METRES inside the scope; rows outside the scope get their reason.
+# Rows without an id get "name_key@unit_code" (numbered later where that repeats) and every row's
+# content is hashed for the diff.
 _LOCATED = """
 CREATE TEMP TABLE ingest_located ON COMMIT DROP AS
 SELECT l.*, coalesce(l.given_id, l.name_key || '@' || coalesce(l.unit_code, '')) AS source_id,
@@ -56,18 +56,18 @@ FROM ingest_staging s
 LEFT JOIN admin_unit n ON s.geom IS NULL AND n.boundary_set = :s AND n.code = s.named_unit
 LEFT JOIN LATERAL (
     SELECT p.code FROM unit_piece p
-    WHERE s.geom IS NOT NULL AND s.unit_code IS NULL
+    WHERE s.geom IS NOT NULL
       AND ST_Intersects(p.geom, CASE WHEN :polygons THEN ST_PointOnSurface(s.geom) ELSE s.geom END)
     ORDER BY p.code LIMIT 1) inside ON true
 LEFT JOIN LATERAL (
     SELECT a.code FROM admin_unit a, admin_unit sc
-    WHERE inside.code IS NULL AND s.unit_code IS NULL AND s.geom IS NOT NULL
+    WHERE inside.code IS NULL AND s.geom IS NOT NULL
       AND a.boundary_set = :s AND a.level = :lowest AND sc.boundary_set = :s
       AND sc.code = :scope AND ST_Intersects(sc.geom, s.geom)
       AND ST_DWithin(a.geom, s.geom, :degrees)  -- index prefilter: 50 s -> 0.04 s for 1,000 points
       AND ST_DWithin(a.geom::geography, s.geom::geography, :metres)
     ORDER BY a.geom <-> s.geom LIMIT 1) near ON true
-CROSS JOIN LATERAL (SELECT coalesce(n.code, s.unit_code, inside.code, near.code) AS code) u
+CROSS JOIN LATERAL (SELECT coalesce(n.code, inside.code, near.code) AS code) u
 LEFT JOIN unit_chain c ON c.code = u.code
 ) l
 """

@@ -22,7 +22,6 @@ from ingest.publish import PublishInfo, Scope, current_count, diff, publish, res
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import Candidate, RowContext, RowRejected, parse_row
-from ingest.units import unit_index
 from layers.catalog import Catalog, Layer
 from layers.store import sync_catalog
 
@@ -201,10 +200,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}
-        units = (unit_index(session, scope.boundary_set, scope.lowest, scope.code)
-                 if layer.geometry == "point" else None)
         stage(session, with_progress(_candidates(path, layer, catalog, options, report, scope, columns),
-                                     options.progress), units)
+                                     options.progress))
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons=layer.geometry == "polygon")
         _apply_locations(report, session, rejected, columns)

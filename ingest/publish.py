@@ -7,7 +7,6 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import text
@@ -18,7 +17,6 @@ from boundaries.queries import ancestors, get_unit, set_levels
 from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
-from ingest.units import UnitIndex
 from layers.catalog import Layer
 
 
@@ -84,21 +82,15 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-STAGE_BATCH = 10_000  # candidates located together by the client-side unit index
+STAGE_BATCH = 10_000  # candidates formatted together for COPY
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds an encoder per call
 
 
-def _copy_rows(batch: list[tuple[int, Candidate]], units: UnitIndex | None) -> Iterator[tuple]:
-    """Yield the COPY rows of a batch of candidates, with the units the index found for points."""
-    points = [i for i, (_, c) in enumerate(batch) if c.xy is not None]
-    codes: list[str | None] = [None] * len(batch)
-    if units is not None and points:
-        xy = np.array([batch[i][1].xy for i in points], dtype=float)
-        for i, code in zip(points, units.locate(xy[:, 0], xy[:, 1]), strict=True):
-            codes[i] = code
-    for i, (seq, candidate) in enumerate(batch):
+def _copy_rows(batch: list[tuple[int, Candidate]]) -> Iterator[tuple]:
+    """Yield the COPY rows of a batch of candidates (points written straight from their numbers)."""
+    for seq, candidate in batch:
         if candidate.xy is not None:
             geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
         else:
@@ -106,25 +98,21 @@ def _copy_rows(batch: list[tuple[int, Candidate]], units: UnitIndex | None) -> I
         yield (seq, candidate.sheet, candidate.row, candidate.source_id,
                name_key(str(candidate.props.get("name") or "")), geom,
                None if candidate.located else candidate.commune, candidate.district,
-               _JSON(candidate.props), codes[i])
+               _JSON(candidate.props))
 
 
-def stage(session: Session, candidates: Iterable[tuple[int, Candidate]],
-          units: UnitIndex | None = None) -> int:
-    """Bulk-load candidates (seq, candidate) into a temporary table via COPY.
-
-    With a unit index, points it places are staged with their lowest-level unit code.
-    """
+def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
+    """Bulk-load candidates (seq, candidate) into a temporary table via COPY."""
     session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
     session.execute(text(_STAGING))
     raw = session.connection().connection.driver_connection
     count = 0
     with raw.cursor() as cursor, cursor.copy(
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
-        " district_name, props, unit_code) FROM STDIN"
+        " district_name, props) FROM STDIN"
     ) as copy:
         for batch in _batches(candidates):
-            for row in _copy_rows(batch, units):
+            for row in _copy_rows(batch):
                 copy.write_row(row)
             count += len(batch)
     session.execute(text("ANALYZE ingest_staging"))
