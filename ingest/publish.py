@@ -18,6 +18,7 @@ from ingest.errors import FeedError
 from ingest.report import Diff
 from ingest.rows import Candidate
 from layers.catalog import Layer
+from layers.overview import build_overview
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,10 @@ def _scope_params(layer: Layer, scope: Scope) -> dict:
 
 
 def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
-    """Record a publication, close replaced and removed rows, insert new ones; return its id."""
+    """Record a publication, close replaced and removed rows, insert new ones; return its id.
+
+    A point layer's cluster overview of the new publication is written in the same transaction.
+    """
     params = _scope_params(layer, scope)
     publication = session.execute(text(
         "INSERT INTO publication (layer_id, author, action, source_name, source_sha256, boundary_set,"
@@ -200,4 +204,5 @@ def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, cha
         " SELECT :l, s.source_id, s.geom, s.props, s.units, s.unit_code, s.approximate,"
         " s.content_hash, s.row_no, :pub FROM ingest_staging s"
         " ON CONFLICT (layer_id, source_id) WHERE valid_to_pub IS NULL DO NOTHING"), params)
+    build_overview(session, layer, publication)
     return publication

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
 from layers.catalog import Layer
+from layers.overview import CLUSTER_CELLS, MARGIN_CELLS, MAX_LEVEL, cell_x, cell_y
 
 EXTENT = 4096
-CLUSTER_CELLS = 48  # cluster grid cells across a tile (each way) where points are clustered
 # Above its cluster zoom a point layer's tile holds its features, unless it would hold more than
 # this: then it is clustered too, which keeps every tile well under 500 KB (~150 bytes a feature).
 MAX_TILE_POINTS = 2000
@@ -20,15 +20,12 @@ _ALIVE = {
     "past": "f.valid_from_pub <= :pub AND (f.valid_to_pub IS NULL OR f.valid_to_pub > :pub)",
 }
 
-# The tile in Web Mercator and in WGS 84 (whose axis-aligned boxes it maps onto exactly), the
-# cluster grid in degrees, and the box with the margin that the features' buffer needs.
+# The tile in Web Mercator, in WGS 84 (whose axis-aligned boxes it maps onto exactly) and with the
+# margin (MARGIN_CELLS of the tile's CLUSTER_CELLS) that the features' buffer needs.
 _BOUNDS = """bounds AS (
-    SELECT env, env4326, ST_XMin(env4326) AS x0, ST_YMin(env4326) AS y0,
-           (ST_XMax(env4326) - ST_XMin(env4326)) / {cells} AS dx,
-           (ST_YMax(env4326) - ST_YMin(env4326)) / {cells} AS dy,
-           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.0625), 4326) AS margin4326
-    FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-                 ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS env4326) AS t
+    SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+           ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS env4326,
+           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {margin}), 4326) AS margin4326
 )"""
 
 _FEATURES = """
@@ -42,50 +39,113 @@ SELECT ST_AsMVT(tile, :layer, 4096, 'geom', 'fid') FROM (
 ) AS tile WHERE tile.geom IS NOT NULL
 """
 
-# Points are counted per cell of a CLUSTER_CELLS² grid over the tile in degrees (cells never
-# straddle tiles; their height varies with latitude by well under 1 % within a tile) and drawn
-# at their mean: grouping by two numbers hashes, where grouping by snapped geometries sorted
-# every point and transformed each twice (4-7x slower at z8 over 800,000 points).
+# Clusters: one feature per occupied cell of the tile's grid (see layers.overview), drawn at the
+# mean of its points with their count.
 _CLUSTERS = """
 SELECT ST_AsMVT(tile, :layer, 4096, 'geom') FROM (
     SELECT c.count, true AS cluster,
            ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326), 3857),
                         bounds.env, 4096, 0, true) AS geom
-    FROM (SELECT count(*) AS count, avg(ST_X(f.geom)) AS lon, avg(ST_Y(f.geom)) AS lat
-          FROM feature f, bounds
-          WHERE f.layer_id = :layer AND {alive} AND f.geom && bounds.env4326
-          GROUP BY floor((ST_X(f.geom) - bounds.x0) / bounds.dx),
-                   floor((ST_Y(f.geom) - bounds.y0) / bounds.dy)) AS c, bounds
+    FROM ({cells}) AS c, bounds
 ) AS tile WHERE tile.geom IS NOT NULL
 """
 
-# Features unless the tile holds more than MAX_TILE_POINTS, counted with an early stop (the box
-# is spelled out, not taken from ``bounds``, so the planner estimates it); the CASE runs only the
-# branch it picks.
-_CROWDED = """
-, crowded AS (
+# The tile's cells from the publication's overview: its rows at this zoom are the clusters.
+_OVERVIEW_CELLS = """
+        SELECT o.count, o.sum_lon / o.count AS lon, o.sum_lat / o.count AS lat
+        FROM cluster_overview o
+        WHERE o.publication_id = :pub AND o.level = :z
+          AND o.cx / {n} = :x AND o.cy / {n} = :y
+"""
+
+# Above MAX_LEVEL the tile's cells from its points (few: the tile is small); the fence reads
+# each point's coordinates once.
+_POINT_CELLS = """
+        SELECT count(*) AS count, sum(p.lon) / count(*) AS lon, sum(p.lat) / count(*) AS lat
+        FROM (SELECT ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM feature f, bounds
+              WHERE f.layer_id = :layer AND {alive} AND f.geom && bounds.env4326 OFFSET 0) AS p
+        WHERE {cx} / {n} = :x AND {cy} / {n} = :y
+        GROUP BY {cx}, {cy}
+"""
+
+# Whether the tile with its margin holds more than MAX_TILE_POINTS points: summed over the
+# overview's cells of the 3 x 3 tiles around it (an index range per column of tiles) ...
+_OVERVIEW_CROWDED = """
+    SELECT coalesce(sum(o.count), 0) > {max_points} AS yes FROM cluster_overview o
+    WHERE o.publication_id = :pub AND o.level = :z
+      AND o.cx / {n} = ANY (ARRAY[:x - 1, :x, :x + 1]) AND o.cy / {n} BETWEEN :y - 1 AND :y + 1
+      AND o.cx BETWEEN :x * {n} - {m} AND :x * {n} + {n} + {m} - 1
+      AND o.cy BETWEEN :y * {n} - {m} AND :y * {n} + {n} + {m} - 1
+"""
+
+# ... or above MAX_LEVEL counted with an early stop (the box is spelled out, not taken from
+# ``bounds``, so the planner estimates it).
+_POINT_CROWDED = """
     SELECT count(*) > {max_points} AS yes FROM (
         SELECT 1 FROM feature f
         WHERE f.layer_id = :layer AND {alive}
-          AND f.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.0625), 4326)
+          AND f.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {margin}), 4326)
         LIMIT {max_points} + 1
     ) AS q
-)
-SELECT CASE WHEN (SELECT yes FROM crowded) THEN ({clusters}) ELSE ({features}) END
+"""
+
+# Whether the publication is the layer's and whether it is its latest, from the publication index
+# alone (``layers.meta.layer_state`` also counts the current features: ~50 ms at a million points).
+_STATE = """state AS (
+    SELECT EXISTS (SELECT 1 FROM publication WHERE id = :pub AND layer_id = :layer) AS found,
+           coalesce((SELECT max(id) FROM publication WHERE layer_id = :layer) = :pub, false) AS latest
+)"""
+
+# The tile, or NULL when the publication is not the layer's.  A CASE runs only the branch it
+# picks: the latest publication reads the current rows (their own index), an older one the rows
+# alive at it.
+_TILE = """
+SELECT state.found, CASE WHEN state.found THEN {body} END AS tile FROM state
 """
 
 
-def _statements() -> dict[tuple[str, str], TextClause]:
-    statements = {}
-    for alive, condition in _ALIVE.items():
-        head = "WITH " + _BOUNDS.format(cells=CLUSTER_CELLS)
-        features, clusters = _FEATURES.format(alive=condition), _CLUSTERS.format(alive=condition)
-        statements[("features", alive)] = text(head + features)
-        statements[("clusters", alive)] = text(head + clusters)
-        statements[("points", alive)] = text(head + _CROWDED.format(
-            max_points=MAX_TILE_POINTS, alive=condition, clusters=clusters.strip(),
-            features=features.strip()))
-    return statements
+def _scalar(sql: str) -> str:
+    return "(" + sql.strip() + ")"
+
+
+def _by_age(current: str, past: str) -> str:
+    """Return SQL choosing the current or the past variant of a tile (one when they are the same)."""
+    return current if current == past else f"CASE WHEN state.latest THEN {current} ELSE {past} END"
+
+
+def _cluster_parts(alive: str, overview: bool) -> tuple[str, str]:
+    """Return the clusters of a tile and whether it is crowded, as scalar subqueries."""
+    n, m = CLUSTER_CELLS, MARGIN_CELLS
+    if overview:
+        cells = _OVERVIEW_CELLS.format(n=n)
+        crowded = _OVERVIEW_CROWDED.format(n=n, m=m, max_points=MAX_TILE_POINTS)
+    else:
+        cells = _POINT_CELLS.format(n=n, cx=cell_x("p.lon", ":cells"), cy=cell_y("p.lat", ":cells"),
+                                    alive=alive)
+        crowded = _POINT_CROWDED.format(alive=alive, margin=m / n, max_points=MAX_TILE_POINTS)
+    return _scalar(_CLUSTERS.format(cells=cells.strip())), _scalar(crowded)
+
+
+def _body(kind: str, overview: bool) -> str:
+    """Return the SQL expression of a tile of a kind: features, clusters or points."""
+    features = {age: _scalar(_FEATURES.format(alive=alive)) for age, alive in _ALIVE.items()}
+    if kind == "features":
+        return _by_age(*features.values())
+    parts = {age: _cluster_parts(alive, overview) for age, alive in _ALIVE.items()}
+    if kind == "clusters":
+        return _by_age(parts["current"][0], parts["past"][0])
+    if overview:  # points: features unless crowded, which the overview tells whatever the age
+        clusters, crowded = parts["current"]
+        return f"CASE WHEN {crowded} THEN {clusters} ELSE {_by_age(*features.values())} END"
+    return _by_age(*(f"CASE WHEN {parts[age][1]} THEN {parts[age][0]} ELSE {features[age]} END"
+                     for age in ("current", "past")))
+
+
+def _statements() -> dict[tuple[str, bool], TextClause]:
+    head = "WITH " + _BOUNDS.format(margin=MARGIN_CELLS / CLUSTER_CELLS) + ",\n" + _STATE
+    kinds = [("features", False)] + [(k, o) for k in ("clusters", "points") for o in (True, False)]
+    return {(kind, overview): text(head + _TILE.format(body=_body(kind, overview)))
+            for kind, overview in kinds}
 
 
 _STATEMENTS = _statements()
@@ -101,22 +161,28 @@ def hidden_attributes(layer: Layer) -> list[str]:
     return [a.name for a in layer.attributes if not a.public]
 
 
-def tile_statement(layer: Layer, publication: int, is_current: bool,
-                   z: int, x: int, y: int) -> tuple[TextClause, dict[str, Any]]:
-    """Return the one SQL statement of a tile and its parameters (benchmarks render it too)."""
-    if layer.geometry == "point":
-        kind = "clusters" if clustered(layer, z) else "points"  # points: features unless crowded
+def tile_statement(layer: Layer, publication: int, z: int, x: int, y: int
+                   ) -> tuple[TextClause, dict[str, Any]]:
+    """Return the one SQL statement of a tile and its parameters (benchmarks render it too).
+
+    It returns two columns: whether the publication is the layer's, and the tile.
+    """
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "layer": layer.id, "pub": publication}
+    if layer.geometry != "point":
+        kind, overview = "features", False
     else:
-        kind = "features"
-    statement = _STATEMENTS[(kind, "current" if is_current else "past")]
-    params = {"z": z, "x": x, "y": y, "layer": layer.id, "hidden": hidden_attributes(layer)}
-    if not is_current:
-        params["pub"] = publication
-    return statement, params
+        kind = "clusters" if clustered(layer, z) else "points"  # points: features unless crowded
+        overview = z <= MAX_LEVEL
+        if not overview:
+            params["cells"] = CLUSTER_CELLS * 2**z
+    if kind != "clusters":
+        params["hidden"] = hidden_attributes(layer)
+    return _STATEMENTS[(kind, overview)], params
 
 
-def layer_tile(session: Session, layer: Layer, publication: int, is_current: bool,
-               z: int, x: int, y: int) -> bytes:
-    """Return a layer's MVT tile as of a publication (the current rows when it is the latest)."""
-    statement, params = tile_statement(layer, publication, is_current, z, x, y)
-    return bytes(session.execute(statement, params).scalar() or b"")
+def layer_tile(bind: Session | Connection, layer: Layer, publication: int, z: int, x: int, y: int
+               ) -> bytes | None:
+    """Return a layer's MVT tile as of a publication, or None when the publication is not the layer's."""
+    statement, params = tile_statement(layer, publication, z, x, y)
+    row = bind.execute(statement, params).one()
+    return bytes(row.tile or b"") if row.found else None

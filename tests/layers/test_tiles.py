@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
+from ingest.rollback import rollback
+from layers.catalog import default_catalog
+from layers.overview import CLUSTER_CELLS, MAX_LEVEL, build_overview, cell_of
+from layers.tiles import _STATEMENTS, EXTENT, MAX_TILE_POINTS, clustered, tile_statement
 from tests.ingest.helpers import SAMPLES, run
+from tests.layers.test_overview import alive_points
 from tests.portal.test_tiles import tile_of
 
 THU_DAU_MOT = (106.65, 10.98)
@@ -140,18 +146,123 @@ def test_a_publication_of_another_layer_is_404(client):
     assert client.get(f"/tiles/testing_sites/999999/12/{x}/{y}.mvt").status_code == 404
 
 
-def test_a_dense_tile_is_drawn_as_clusters_even_above_the_cluster_zoom(client, connection):
-    from layers.tiles import MAX_TILE_POINTS
+def _clusters(data: bytes, layer: str) -> list[tuple[int, int, int]]:
+    """Return a tile's (count, x, y) of its clusters, y down; fail on any other feature."""
+    decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    features = decoded.get(layer, {"features": []})["features"]
+    assert all(f["properties"].get("cluster") for f in features)
+    return sorted((f["properties"]["count"], *f["geometry"]["coordinates"]) for f in features)
 
-    pub = _current(client, "testing_sites")
-    extra = MAX_TILE_POINTS + 500
+
+def _expected_clusters(connection, layer: str, publication: int, z: int, x: int, y: int
+                       ) -> list[tuple[int, float, float]]:
+    """Count a tile's points per cell one by one in Python: (count, x, y) at their mean, y down."""
+    cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for lon, lat in alive_points(connection, layer, publication):
+        cell = cell_of(lon, lat, z)
+        if (cell[0] // CLUSTER_CELLS, cell[1] // CLUSTER_CELLS) == (x, y):
+            cells.setdefault(cell, []).append((lon, lat))
+    expected = []
+    for points in cells.values():
+        lon, lat = (math.fsum(p[i] for p in points) / len(points) for i in (0, 1))
+        mx = (lon + 180) / 360 * 2**z - x
+        my = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z - y
+        expected.append((len(points), mx * EXTENT, my * EXTENT))
+    return sorted(expected)
+
+
+def _assert_same_clusters(got: list[tuple[int, int, int]], expected: list[tuple[int, float, float]]) -> None:
+    """Match every cluster to an expected one with its count, within a pixel of its position."""
+    assert len(got) == len(expected)
+    left = list(expected)
+    for count, gx, gy in got:
+        match = next(e for e in left if e[0] == count and abs(e[1] - gx) <= 1 and abs(e[2] - gy) <= 1)
+        left.remove(match)
+
+
+def _province_tiles(z: int) -> list[tuple[int, int]]:
+    (x0, y0), (x1, y1) = tile_of(106.3, 11.5, z), tile_of(107.0, 10.8, z)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+@pytest.mark.parametrize("layer", ["testing_sites", "checkpoints"])
+def test_cluster_counts_equal_a_brute_force_count_per_cell(client, connection, layer):
+    pub = _current(client, layer)
+    zooms = range(default_catalog().layer(layer).cluster_below_zoom)
+    clusters = 0
+    for z in [z for z in zooms if z >= 7]:
+        for x, y in _province_tiles(z):
+            got = _clusters(client.get(f"/tiles/{layer}/{pub}/{z}/{x}/{y}.mvt").data, layer)
+            _assert_same_clusters(got, _expected_clusters(connection, layer, pub, z, x, y))
+            clusters += len(got)
+    assert clusters > 0
+
+
+def test_past_clusters_count_the_points_of_their_publication(client, connection, tmp_path):
+    before = _current(client, "checkpoints")
+    rows = list(csv.reader((SAMPLES / "chot_kiem_soat.csv").read_text(encoding="cp1258").splitlines()))
+    path = tmp_path / "chot.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows[:-8])
+    after = run(connection, path, "checkpoints").publication
+    totals = []
+    for pub in (before, after):
+        total = 0
+        for x, y in _province_tiles(9):
+            got = _clusters(client.get(f"/tiles/checkpoints/{pub}/9/{x}/{y}.mvt").data, "checkpoints")
+            _assert_same_clusters(got, _expected_clusters(connection, "checkpoints", pub, 9, x, y))
+            total += sum(c for c, _, _ in got)
+        totals.append(total)
+        assert total == len(alive_points(connection, "checkpoints", pub))
+    assert totals[0] > totals[1] > 0
+
+
+def _add_dense_points(connection, pub: int, n: int) -> None:
+    """Add n points in a 1 x 1 m grid near Phú Cường to a publication (outside a publish, so the
+    overview is built again as publishing builds it)."""
     connection.execute(text(
         "INSERT INTO feature (layer_id, source_id, geom, props, units, content_hash, valid_from_pub)"
         " SELECT 'testing_sites', 'dense-' || i,"
         "  ST_SetSRID(ST_MakePoint(106.6500 + (i % 50) * 0.00002, 10.9800 + (i / 50) * 0.00002), 4326),"
         "  jsonb_build_object('name', 'Điểm ' || i), '{}'::jsonb, md5(i::text), :pub"
-        " FROM generate_series(1, :n) AS i"), {"pub": pub, "n": extra})
-    layer = _tile(client, "testing_sites", pub, 14, 106.6505, 10.9805)
-    features = layer["features"]
-    assert features and all(f["properties"].get("cluster") for f in features)
-    assert sum(f["properties"]["count"] for f in features) >= extra
+        " FROM generate_series(1, :n) AS i"), {"pub": pub, "n": n})
+    build_overview(connection, default_catalog().layer("testing_sites"), pub)
+
+
+def test_a_dense_tile_is_drawn_as_clusters_even_above_the_cluster_zoom(client, connection):
+    pub = _current(client, "testing_sites")
+    _add_dense_points(connection, pub, MAX_TILE_POINTS + 500)
+    for z in (11, 14):
+        x, y = tile_of(106.6505, 10.9805, z)
+        got = _clusters(client.get(f"/tiles/testing_sites/{pub}/{z}/{x}/{y}.mvt").data, "testing_sites")
+        assert got and sum(c for c, _, _ in got) >= MAX_TILE_POINTS + 500
+        _assert_same_clusters(got, _expected_clusters(connection, "testing_sites", pub, z, x, y))
+
+
+def test_a_tile_from_the_overview_equals_the_tile_counted_from_the_points(connection):
+    layer = default_catalog().layer("testing_sites")
+    past = connection.execute(text(
+        "SELECT max(id) FROM publication WHERE layer_id = 'testing_sites'")).scalar()
+    _add_dense_points(connection, past, MAX_TILE_POINTS + 500)
+    latest, _ = rollback(connection, layer, past, author="tester")  # the same points, a newer publication
+    compared = 0
+    for pub in (past, latest):  # the latest reads the current rows, the past one the rows alive at it
+        for z in range(MAX_LEVEL + 1):
+            x, y = tile_of(106.6505, 10.9805, z)
+            statement, params = tile_statement(layer, pub, z, x, y)
+            kind = "clusters" if clustered(layer, z) else "points"
+            from_points = _STATEMENTS[(kind, False)]
+            overview = connection.execute(statement, params).one().tile
+            points = connection.execute(from_points, {**params, "cells": CLUSTER_CELLS * 2**z}).one().tile
+            assert mapbox_vector_tile.decode(overview) == mapbox_vector_tile.decode(points), (pub, z)
+            compared += bool(overview)
+    assert compared >= 2 * (MAX_LEVEL + 1)
+
+
+def test_tiles_above_the_overview_count_their_points(client, connection):
+    pub = _current(client, "testing_sites")
+    _add_dense_points(connection, pub, MAX_TILE_POINTS + 500)
+    z = MAX_LEVEL + 1
+    x, y = tile_of(106.6505, 10.9805, z)
+    got = _clusters(client.get(f"/tiles/testing_sites/{pub}/{z}/{x}/{y}.mvt").data, "testing_sites")
+    _assert_same_clusters(got, _expected_clusters(connection, "testing_sites", pub, z, x, y))
