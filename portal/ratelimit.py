@@ -49,9 +49,11 @@ def init_app(app: Flask, limit: str) -> Limiter | None:
     if not limit.strip():
         return None
     parse_many(limit)  # a typo in the setting fails at start, not on the first request
-    limiter = Limiter(get_remote_address, app=app, application_limits=[limit],
-                      application_limits_exempt_when=_not_api, storage_uri="memory://",
+    limiter = Limiter(get_remote_address, app=app, application_limits=[limit], storage_uri="memory://",
                       headers_enabled=True, strategy="fixed-window")
+    # A request filter exempts tiles, pages and assets before any limit is looked up (an
+    # exempt_when is asked only after the limiter has worked out every limit of the route).
+    limiter.request_filter(_not_api)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions[EXTENSION] = limiter
     return limiter

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import Connection
 
 from boundaries.queries import set_levels
 from boundaries.tiles import MAX_ZOOM, boundary_tile, valid_tile
@@ -13,7 +12,7 @@ from layers.catalog import Layer, default_catalog
 from layers.meta import extent, layer_state
 from layers.tilecache import TileCache
 from layers.tiles import layer_tile
-from portal.database import db_session, get_bind
+from portal.database import db_connection, db_session
 from portal.errors import BadRequest, NotFound
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -73,19 +72,6 @@ def visible_layer(layer_id: str) -> Layer:
     return layer
 
 
-def read_tile(layer: Layer, publication: int, z: int, x: int, y: int) -> bytes | None:
-    """Run a tile's one statement outside a transaction; None when the publication is not the layer's.
-
-    Autocommit saves the BEGIN and ROLLBACK round trips a session would add to every cold tile.
-    """
-    bind = get_bind()
-    if isinstance(bind, Connection):  # a test's connection, inside the test's transaction
-        return layer_tile(bind, layer, publication, z, x, y)
-    with bind.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        return layer_tile(conn, layer, publication, z, x, y)
-
-
 @bp.route("/tiles/<layer_id>/<int:publication>/<int:z>/<int:x>/<int:y>.mvt")
 def layer(layer_id: str, publication: int, z: int, x: int, y: int) -> Response:
     """Serve a layer's tile as of a publication; immutable, so cacheable forever."""
@@ -94,7 +80,7 @@ def layer(layer_id: str, publication: int, z: int, x: int, y: int) -> Response:
     cache: TileCache = current_app.extensions[CACHE]
 
     def make() -> bytes:
-        data = read_tile(found, publication, z, x, y)
+        data = layer_tile(db_connection(), found, publication, z, x, y)
         if data is None:
             raise NotFound()
         return data
