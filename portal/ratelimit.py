@@ -1,17 +1,22 @@
-"""Rate limiting of ``/api/`` per client IP (Flask-Limiter, in-memory: per worker process).
+"""Rate limiting of ``/api/`` per client IP, with the ``limits`` library (in memory: per worker).
 
 The limit is the ``api_rate_limit`` setting (``EPIMAP_API_RATE_LIMIT``, e.g. ``120/minute``;
 empty turns it off), shared by every ``/api/`` route.  A breach is a 429 rendered by the
-portal's one error path, in both languages, with ``Retry-After``.  Behind a reverse proxy the
-client IP is the proxy's unless the deployment wraps the app in ``ProxyFix``.
+portal's one error path, in both languages, with ``Retry-After``; every limited answer carries
+``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``.  Only ``/api/`` requests are looked at:
+tiles, pages and assets pay nothing.  Behind a reverse proxy the client IP is the proxy's unless
+the deployment wraps the app in ``ProxyFix``.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, make_response, request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
-from limits import parse_many
+import math
+import time
+
+from flask import Flask, Response, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from portal.errors import PortalError
 from portal.i18n import register_messages, translate
@@ -35,25 +40,45 @@ class TooManyRequests(PortalError):
         return translate("rate_limited", lang)
 
 
-def _not_api() -> bool:
-    return not request.path.startswith("/api/")
+class ApiLimiter:
+    """Count each client IP's ``/api/`` requests against every window of the limit."""
+
+    def __init__(self, limit: str) -> None:
+        self.items: list[RateLimitItem] = parse_many(limit)  # a typo fails at start
+        self.windows = FixedWindowRateLimiter(MemoryStorage())
+
+    def check(self) -> None:
+        """Count this request; raise TooManyRequests once a window is full."""
+        if not request.path.startswith("/api/"):
+            return
+        client = request.remote_addr or "unknown"
+        for item in self.items:
+            allowed = self.windows.hit(item, client)
+            stats = self.windows.get_window_stats(item, client)
+            g.rate_limit = (item, stats.remaining, stats.reset_time)
+            if not allowed:
+                raise TooManyRequests()
+
+    @staticmethod
+    def add_headers(response: Response) -> Response:
+        """State the limit, what is left of it and when it resets (and Retry-After when spent)."""
+        limited = g.get("rate_limit")
+        if limited is not None:
+            item, remaining, reset = limited
+            response.headers["X-RateLimit-Limit"] = str(item.amount)
+            response.headers["X-RateLimit-Remaining"] = str(max(remaining, 0))
+            response.headers["X-RateLimit-Reset"] = str(math.ceil(reset))
+            if response.status_code == TooManyRequests.status:
+                response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+        return response
 
 
-def _too_many(_exc: RateLimitExceeded) -> Response:
-    # Hand the portal's own error over to the handler registered for PortalError.
-    return make_response(current_app.handle_user_exception(TooManyRequests()))
-
-
-def init_app(app: Flask, limit: str) -> Limiter | None:
+def init_app(app: Flask, limit: str) -> ApiLimiter | None:
     """Limit ``/api/`` to ``limit`` per client IP; nothing when ``limit`` is empty."""
     if not limit.strip():
         return None
-    parse_many(limit)  # a typo in the setting fails at start, not on the first request
-    limiter = Limiter(get_remote_address, app=app, application_limits=[limit], storage_uri="memory://",
-                      headers_enabled=True, strategy="fixed-window")
-    # A request filter exempts tiles, pages and assets before any limit is looked up (an
-    # exempt_when is asked only after the limiter has worked out every limit of the route).
-    limiter.request_filter(_not_api)
-    app.register_error_handler(RateLimitExceeded, _too_many)
+    limiter = ApiLimiter(limit)
+    app.before_request(limiter.check)
+    app.after_request(limiter.add_headers)
     app.extensions[EXTENSION] = limiter
     return limiter

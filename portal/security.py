@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ def nonce_scripts(markup: Markup | str) -> Markup:
     return Markup(_BARE_SCRIPT.sub(f'<script nonce="{csp_nonce()}"', str(markup)))
 
 
+@lru_cache(maxsize=64)
 def _origin(url: str) -> str | None:
     """Return the origin a tile URL template loads from (``{s}`` subdomains as a wildcard).
 

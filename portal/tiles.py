@@ -34,10 +34,8 @@ def mvt_response(data: bytes, max_age: int, immutable: bool = False) -> Response
     etag = hashlib.sha1(data).hexdigest()  # noqa: S324 - a cache validator, not security
     response = Response(data, mimetype=MVT)
     response.set_etag(etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    if immutable:
-        response.cache_control.immutable = True
+    # Set at once: each change through response.cache_control re-serialises the header.
+    response.headers["Cache-Control"] = f"public, max-age={max_age}" + (", immutable" if immutable else "")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)
 

@@ -144,7 +144,10 @@ def test_far_away_point_is_an_empty_list_with_a_note(client):
 def test_rate_limit_answers_429_in_both_languages(connection, database_url):
     app = create_app({"bind": connection, "database_url": database_url, "api_rate_limit": "3/minute"})
     client = app.test_client()
-    assert [_nearby(client, limit=1).status_code for _ in range(2)] == [200, 200]
+    first = _nearby(client, limit=1)
+    assert (first.status_code, first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) \
+        == (200, "3", "2")
+    assert _nearby(client, limit=1).status_code == 200
     assert client.get("/api/ping").status_code == 200  # one limit for the whole API
     response = _nearby(client, limit=1)
     assert response.status_code == 429
@@ -153,7 +156,8 @@ def test_rate_limit_answers_429_in_both_languages(connection, database_url):
     assert body["error_en"].startswith("Too many requests")
     assert int(response.headers["Retry-After"]) > 0
     assert client.get("/api/ping", query_string={"lang": "en"}).json["error"] == body["error_en"]
-    assert client.get("/tim-diem").status_code == 200  # pages are not limited
+    page = client.get("/tim-diem")
+    assert page.status_code == 200 and "X-RateLimit-Limit" not in page.headers  # pages are not limited
     other_client = client.get("/api/ping", environ_base={"REMOTE_ADDR": "10.0.0.7"})
     assert other_client.status_code == 200  # per client IP
 
