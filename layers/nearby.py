@@ -118,6 +118,19 @@ def _site(row: Any, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
     }
 
 
+def _grown(n: int, farthest: float, radius: float | None) -> int:
+    """Return how many candidates the next walk takes: enough to pass ``radius`` at the density
+    the last walk saw (n grows with the area, the radius squared), with half as many again to
+    spare; fourfold when there is no radius to reach (filters left too few answers).
+
+    >>> _grown(17, 0.010, 0.0102), _grown(17, 0.010, None)
+    (34, 68)
+    """
+    if radius is None or farthest <= 0:
+        return n * 4
+    return max(n * 2, math.ceil(n * 1.5 * (radius / farthest) ** 2))
+
+
 def _walk(driver: Any, params: dict[str, Any]) -> list[Any]:
     """Return the KNN candidates, nearest first in planar degrees."""
     with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
@@ -168,7 +181,7 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
         elif n >= MAX_CANDIDATES:  # open_now/exclude_lockdown left too few: the proven nearest only
             return [s for s in kept
                     if s["distance_m"] < farthest * metres_per_degree_floor(lat, s["distance_m"])]
-        n = min(n * 4, MAX_CANDIDATES)
+        n = min(_grown(n, farthest, radius), MAX_CANDIDATES)
 
 
 # ---------------------------------------------------------------------------- the portal's area
