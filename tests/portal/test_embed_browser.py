@@ -106,9 +106,11 @@ def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, 
     for frame in frames.values():
         _map_drawn(frame)
         frame.evaluate(f"() => epimap.map.setView([{NEW_POINT[0]}, {NEW_POINT[1]}], 16)")
-    page.wait_for_load_state("networkidle")
-    for frame in frames.values():
-        frame.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container path').length > 0")
+    for frame in frames.values():  # every tile of the new view in, not just the first one drawn
+        frame.wait_for_function(
+            "() => { let busy = false; epimap.map.eachLayer(l => { if (l.isLoading && l.isLoading())"
+            " busy = true; }); return !busy"
+            " && document.querySelectorAll('.leaflet-tile-container path').length > 0; }")
     now, then = _layer_state(frames[live], "checkpoints"), _layer_state(frames[pinned], "checkpoints")
     assert f"/tiles/checkpoints/{new}/" in now["url"] and "(24)" in now["legend"]
     assert f"/tiles/checkpoints/{old}/" in then["url"] and "(25)" in then["legend"]
