@@ -86,11 +86,13 @@ def test_embed_framed_by_another_origin_draws_its_map(browser, live_server, othe
 
 
 def _layer_state(frame, layer_id: str) -> dict:
-    """Return the tile URL and legend count of a layer drawn in a frame, and its drawn features."""
+    """Return the tile URL and legend count of a layer drawn in a frame, and its features drawn at
+    the map's zoom (tiles of the zoom before linger a moment, until Leaflet prunes them)."""
     return frame.evaluate(
-        "(id) => { let url = null, n = 0; epimap.map.eachLayer(l => {"
+        "(id) => { let url = null, n = 0; const z = epimap.map.getZoom(); epimap.map.eachLayer(l => {"
         " if (l._url && l._url.includes('/tiles/' + id + '/')) { url = l._url;"
-        " n += l.getContainer().querySelectorAll('path').length; } });"
+        " for (const t of Object.values(l._tiles)) if (t.coords.z === z)"
+        " n += t.el.querySelectorAll('path').length; } });"
         " return {url: url, drawn: n, legend: document.querySelector('.legend').innerText}; }", layer_id)
 
 
