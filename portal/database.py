@@ -1,13 +1,13 @@
-"""The portal's database bind: one session per request, and one read-only connection per thread.
+"""The portal's database bind: one session per request, and kept read-only connections.
 
-Hot read-only paths (``/api/nearby``) use the thread's connection: checked out of the pool once
-and kept, in autocommit, so a request pays neither a pool checkout and reset nor the BEGIN and
-ROLLBACK round trips; those cost as much as the rest of such a request.
+Hot read-only paths (``/api/nearby``, tiles) take an autocommit connection the app keeps between
+requests: checked out of the pool once and handed back to the app's idle list after each request,
+so a request pays neither a pool checkout and reset nor the BEGIN and ROLLBACK round trips; those
+cost as much as the rest of such a request.  The idle list never holds more connections than
+requests once ran at the same time.
 """
 
 from __future__ import annotations
-
-import threading
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
@@ -17,13 +17,13 @@ from epimap.db import Bind, make_engine
 from epimap.settings import Settings
 
 EXTENSION = "epimap.bind"
-PINNED = "epimap.pinned"
+IDLE = "epimap.idle_connections"
 
 
 def init_app(app: Flask, settings: Settings, bind: Bind | None = None) -> None:
     """Attach the engine (or a test connection) to the app and close sessions on teardown."""
     app.extensions[EXTENSION] = bind if bind is not None else make_engine(settings)
-    app.extensions[PINNED] = threading.local()
+    app.extensions[IDLE] = []  # list.append and list.pop are atomic: safe across threads
     app.teardown_appcontext(_close_session)
 
 
@@ -40,17 +40,25 @@ def db_session() -> Session:
 
 
 def db_connection() -> Connection:
-    """Return this thread's read-only autocommit connection (a test's connection as it is)."""
+    """Return this request's read-only autocommit connection (a test's connection as it is)."""
     bind = get_bind()
     if not isinstance(bind, Engine):
         return bind
-    pinned = current_app.extensions[PINNED]
-    connection = getattr(pinned, "connection", None)
-    if connection is None or connection.invalidated or connection.closed:
-        connection = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
-        pinned.connection = connection
-    g.db_connection = connection
-    return connection
+    if "db_connection" not in g:
+        g.db_connection = _idle_connection() or bind.connect().execution_options(
+            isolation_level="AUTOCOMMIT")
+    return g.db_connection
+
+
+def _idle_connection() -> Connection | None:
+    idle = current_app.extensions[IDLE]
+    while True:
+        try:
+            connection = idle.pop()
+        except IndexError:
+            return None
+        if not (connection.invalidated or connection.closed):
+            return connection
 
 
 def discard_lost_connection() -> bool:
@@ -64,6 +72,8 @@ def discard_lost_connection() -> bool:
     if not connection.connection.driver_connection.broken:
         return False
     connection.invalidate()
+    while (kept := _idle_connection()) is not None:  # kept ones share its fate after a restart
+        kept.invalidate()
     bind.dispose()
     return True
 
@@ -73,5 +83,9 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.close()
     connection = g.pop("db_connection", None)
-    if connection is not None and connection is not get_bind() and connection.in_transaction():
+    if connection is None or connection is get_bind():
+        return
+    if connection.in_transaction():
         connection.rollback()  # in autocommit only SQLAlchemy's own marker: no round trip
+    if not (connection.invalidated or connection.closed):
+        current_app.extensions[IDLE].append(connection)
