@@ -20,6 +20,7 @@ class PortalError(Exception):
 
     status = 500
     title_key = "server_error_title"
+    retry_after: int | None = None  # seconds; sent as Retry-After when set
 
     def __init__(self, message_vi: str | None = None, message_en: str | None = None) -> None:
         super().__init__(message_en or self.title_key)
@@ -66,38 +67,39 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _render(error: PortalError) -> tuple[Response | str, int]:
+def _render(error: PortalError) -> Response:
     from portal.i18n import current_language
 
     lang = current_language()
     if _wants_json():
         body = {"error": error.message(lang), "error_vi": error.message("vi"),
                 "error_en": error.message("en"), "status": error.status}
-        return jsonify(body), error.status
-    page = render_template("error.html", title=translate(error.title_key, lang),
-                           message=error.message(lang), status=error.status)
-    return page, error.status
+        response = make_response(jsonify(body), error.status)
+    else:
+        response = make_response(render_template(
+            "error.html", title=translate(error.title_key, lang), message=error.message(lang),
+            status=error.status), error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
-def _from_http(exc: HTTPException) -> tuple[Response | str, int]:
+def _from_http(exc: HTTPException) -> Response:
     kinds = {404: NotFound, 400: BadRequest, 405: BadRequest}
     error = kinds.get(exc.code or 500, PortalError)()
     error.status = exc.code or 500
     return _render(error)
 
 
-def _database(exc: DBAPIError | psycopg.OperationalError) -> tuple[Response | str, int] | Response:
+def _database(exc: DBAPIError | psycopg.OperationalError) -> Response:
     lost = exc.connection_invalidated if isinstance(exc, DBAPIError) else discard_lost_connection()
     if not lost:
         return _unexpected(exc)
     log.warning("database connection lost on %s: %s", request.path, exc)
-    body, status = _render(Unavailable())
-    response = make_response(body, status)
-    response.headers["Retry-After"] = str(Unavailable.retry_after)
-    return response
+    return _render(Unavailable())
 
 
-def _unexpected(exc: Exception) -> tuple[Response | str, int]:
+def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.path, exc_info=exc)
     return _render(PortalError())
 

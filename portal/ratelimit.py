@@ -57,19 +57,19 @@ class ApiLimiter:
             stats = self.windows.get_window_stats(item, client)
             g.rate_limit = (item, stats.remaining, stats.reset_time)
             if not allowed:
-                raise TooManyRequests()
+                error = TooManyRequests()
+                error.retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+                raise error
 
     @staticmethod
     def add_headers(response: Response) -> Response:
-        """State the limit, what is left of it and when it resets (and Retry-After when spent)."""
+        """State the limit, what is left of it and when it resets."""
         limited = g.get("rate_limit")
         if limited is not None:
             item, remaining, reset = limited
             response.headers["X-RateLimit-Limit"] = str(item.amount)
             response.headers["X-RateLimit-Remaining"] = str(max(remaining, 0))
             response.headers["X-RateLimit-Reset"] = str(math.ceil(reset))
-            if response.status_code == TooManyRequests.status:
-                response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
         return response
 
 

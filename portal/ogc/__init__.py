@@ -260,7 +260,7 @@ def item(layer_id: str, feature_id: str) -> Response:
     return _cacheable(Response(text, mimetype=GEOJSON))
 
 
-def _error(error: PortalError) -> tuple[Response | str, int]:
+def _error(error: PortalError) -> Response:
     """OGC exceptions: JSON (``code``, ``description`` and the portal's bilingual fields) unless HTML."""
     try:
         fmt = output_format()
@@ -272,7 +272,10 @@ def _error(error: PortalError) -> tuple[Response | str, int]:
     body = {"code": _ERROR_CODES.get(error.status, "ServerError"), "description": error.message("en"),
             "error": error.message(lang), "error_vi": error.message("vi"), "error_en": error.message("en"),
             "status": error.status}
-    return Response(json.dumps(body, ensure_ascii=False), status=error.status, mimetype=JSON), error.status
+    response = Response(json.dumps(body, ensure_ascii=False), status=error.status, mimetype=JSON)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _cors(response: Response) -> Response:
