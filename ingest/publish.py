@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import shapely
@@ -83,23 +83,19 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-STAGE_BATCH = 10_000  # candidates formatted together for COPY
-
-
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds an encoder per call
 
 
-def _copy_rows(batch: list[tuple[int, Candidate]]) -> Iterator[tuple]:
-    """Yield the COPY rows of a batch of candidates (points written straight from their numbers)."""
-    for seq, candidate in batch:
-        if candidate.xy is not None:
-            geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
-        else:
-            geom = _ewkb(candidate.geometry) if candidate.geometry else None
-        yield (seq, candidate.sheet, candidate.row, candidate.source_id,
-               name_key(str(candidate.props.get("name") or "")), geom,
-               None if candidate.located else candidate.commune, candidate.district,
-               _JSON(candidate.props))
+def _copy_row(seq: int, candidate: Candidate) -> tuple:
+    """Return the COPY row of a candidate (a point written straight from its numbers)."""
+    if candidate.xy is not None:
+        geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
+    else:
+        geom = _ewkb(candidate.geometry) if candidate.geometry else None
+    return (seq, candidate.sheet, candidate.row, candidate.source_id,
+            name_key(str(candidate.props.get("name") or "")), geom,
+            None if candidate.located else candidate.commune, candidate.district,
+            _JSON(candidate.props))
 
 
 def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
@@ -112,24 +108,11 @@ def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
         " district_name, props) FROM STDIN"
     ) as copy:
-        for batch in _batches(candidates):
-            for row in _copy_rows(batch):
-                copy.write_row(row)
-            count += len(batch)
+        for seq, candidate in candidates:
+            copy.write_row(_copy_row(seq, candidate))
+            count += 1
     session.execute(text("ANALYZE ingest_staging"))
     return count
-
-
-def _batches(items: Iterable[tuple[int, Candidate]]) -> Iterator[list[tuple[int, Candidate]]]:
-    """Yield the items in lists of STAGE_BATCH (the last one shorter)."""
-    batch: list[tuple[int, Candidate]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == STAGE_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 _IN_SCOPE = "f.layer_id = :l AND f.valid_to_pub IS NULL AND f.units ->> :scope_level = :scope"
