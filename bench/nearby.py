@@ -42,7 +42,7 @@ from epimap import localdb
 from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
-from layers.nearby import KNN_SQL, candidate_count
+from layers.nearby import KNN_SQL, MAX_CANDIDATES
 from layers.store import sync_catalog
 
 DATABASE = "epimap_bench_nearby"
@@ -235,7 +235,8 @@ def run_wrk(name: str, port: int, path: str, bbox: tuple[float, float, float, fl
 
 def _pgbench_sql() -> str:
     """The API's KNN statement with its constant parameters filled in; ``:lon``/``:lat`` stay."""
-    constants = {"layer": f"'{LAYER}'", "day": f"'{date.today()}'", "n": str(candidate_count(LIMIT))}
+    constants = {"layer": f"'{LAYER}'", "day": f"'{date.today()}'", "k": str(LIMIT),
+                 "cap": str(MAX_CANDIDATES)}
     return re.sub(r"(?<!:):(\w+)", lambda m: constants.get(m.group(1), m.group(0)), KNN_SQL)
 
 

@@ -2,14 +2,15 @@
 
 The KNN operator (``geom <-> point``) walks the partial GiST index ``feature_current_geom_idx``
 but measures planar degrees, which are not metres (a degree of longitude is shorter than one
-of latitude away from the equator).  So a generous candidate set is fetched by KNN, measured
-with ``ST_DistanceSpheroid`` on WGS 84 and sorted by metres, and the answer is *proven* exact: every
-feature outside the candidate set is at least ``R`` planar degrees away (the farthest
-candidate), hence at least ``R × (fewest metres a degree spans nearby)`` metres away, so
-answers nearer than that are certainly the nearest.  When the ``limit``-th answer (``d``
-metres) is not, every feature that could beat it lies within ``r = d / (fewest metres per
-degree)`` planar degrees: the KNN walk goes on, fourfold each time, until it passes ``r``, and
-the candidates within ``r`` are ranked.
+of latitude away from the equator).  So the walk measures each feature it meets with
+``ST_DistanceSpheroid`` on WGS 84, and goes on until the answer is *proven*: a feature ``m``
+metres away lies within ``m / (fewest metres a planar degree spans nearby)`` planar degrees, so
+once the walk has passed that many degrees for the ``k`` nearest it has met, nothing it has not
+met can be nearer.  The walk is the database function ``nearest_candidates`` (migration 0007),
+so it takes one round trip and stops where each point needs: after about ``k`` features inside
+the province, after hundreds outside it, where every candidate is about as far.  Python ranks
+what it returns; only when the filters (open now, outside lockdown) leave too few answers does
+it ask for a longer walk.
 """
 
 from __future__ import annotations
@@ -31,21 +32,18 @@ from layers.catalog import Layer
 from layers.hours import VIETNAM, cached_parse_hours, is_open
 
 LOCKDOWN_LAYER = "lockdown_zones"  # written into KNN_SQL
-MAX_CANDIDATES = 20_000  # past this open_now/exclude_lockdown give up looking further
+MAX_CANDIDATES = 20_000  # the longest walk: past it open_now/exclude_lockdown give up looking further
 # On the WGS 84 ellipsoid a degree of latitude spans at least 110,574.27 m (at the equator) and a
 # degree of longitude at least 111,319.49 m × cos(latitude): along any path, a planar degree
-# spans at least the smaller of the two over the latitudes the path crosses.
+# spans at least the smaller of the two over the latitudes the path crosses.  Migration 0007
+# writes the same three constants into ``nearest_candidates``.
 METRES_PER_DEGREE_LAT_MIN = 110_574.0
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
 SAFETY = 0.9999  # covers the rounding of the two constants above and of floating point
 
 # The lockdown layer is written into the statement, not bound: a prepared statement's generic
 # plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
-# One flat KNN walk: the index hands over the ``n`` nearest in planar degrees, each measured in
-# metres and checked against the zones in force; sorting by metres is left to Python.
-WGS84 = 'SPHEROID["WGS 84",6378137,298.257223563]'
-# ST_DistanceSpheroid on the geometries gives ST_Distance(geography)'s metres (the same
-# ellipsoidal inverse) without casting every candidate to geography first.
+# ``nearest_candidates`` walks; this adds what the answer shows of each feature walked.
 KNN_SQL = """
 WITH zone AS MATERIALIZED (
     SELECT z.geom FROM feature z
@@ -54,38 +52,20 @@ WITH zone AS MATERIALIZED (
       AND (z.props ->> 'valid_to' IS NULL OR z.props ->> 'valid_to' >= :day)
 )
 SELECT f.source_id, f.props::text AS props, f.approximate, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat,
-       f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS planar,
-       ST_DistanceSpheroid(f.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), '{WGS84}') AS distance_m,
+       w.planar, w.distance_m, w.covered,
        EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, f.geom)) AS in_lockdown,
        (SELECT p.created_at FROM publication p WHERE p.id = f.valid_from_pub) AS updated
-FROM feature f
-WHERE f.valid_to_pub IS NULL AND f.layer_id = :layer
-ORDER BY f.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
-LIMIT :n
-""".replace("{WGS84}", WGS84)
+FROM nearest_candidates(:layer, :lon, :lat, :k, :cap) w
+JOIN feature f ON f.id = w.feature_id
+"""
 # The hot path runs it on the driver (psycopg) itself: SQLAlchemy's statement and result layers
 # cost as much Python time per request as the rest of the API together.
 _KNN_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", KNN_SQL)
 
 
-def candidate_count(limit: int) -> int:
-    """How many KNN candidates to measure for ``limit`` answers (enlarged when not enough).
-
-    A quarter more and a few: planar and metric order differ only where two candidates' distances
-    are within ~1.2 % of each other (a degree of longitude is that much shorter than one of
-    latitude at 11° N), so the ``limit``-th in metres is nearly always nearer than the farthest
-    candidate; when it is not, the proof below fails and the walk goes on.  Every candidate costs
-    a geodesic distance, a zone test and its attributes, so fewer is faster.
-
-    >>> candidate_count(10), candidate_count(100)
-    (17, 130)
-    """
-    return limit + limit // 4 + 5
-
-
-def knn_params(layer_id: str, lon: float, lat: float, n: int, day: str) -> dict[str, Any]:
-    """Return the parameters of ``KNN_SQL``: the ``n`` nearest candidates, zones in force on ``day``."""
-    return {"layer": layer_id, "lon": lon, "lat": lat, "n": n, "day": day}
+def knn_params(layer_id: str, lon: float, lat: float, k: int, day: str) -> dict[str, Any]:
+    """Return the parameters of ``KNN_SQL``: a walk proving the ``k`` nearest, zones in force on ``day``."""
+    return {"layer": layer_id, "lon": lon, "lat": lat, "k": k, "cap": MAX_CANDIDATES, "day": day}
 
 
 def metres_per_degree_floor(lat: float, reach_m: float) -> float:
@@ -118,21 +98,8 @@ def _site(row: Any, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
     }
 
 
-def _grown(n: int, farthest: float, radius: float | None) -> int:
-    """Return how many candidates the next walk takes: enough to pass ``radius`` at the density
-    the last walk saw (n grows with the area, the radius squared), with half as many again to
-    spare; fourfold when there is no radius to reach (filters left too few answers).
-
-    >>> _grown(17, 0.010, 0.0102), _grown(17, 0.010, None)
-    (34, 68)
-    """
-    if radius is None or farthest <= 0:
-        return n * 4
-    return max(n * 2, math.ceil(n * 1.5 * (radius / farthest) ** 2))
-
-
 def _walk(driver: Any, params: dict[str, Any]) -> list[Any]:
-    """Return the KNN candidates, nearest first in planar degrees."""
+    """Return the features walked (``KNN_SQL``), in no particular order."""
     with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
         return cursor.execute(_KNN_DRIVER, params).fetchall()
 
@@ -153,35 +120,24 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
     driver = (db.connection() if isinstance(db, Session) else db).connection.driver_connection
-    n, public = candidate_count(limit), layer.public_attributes
-    radius: float | None = None  # once known: nothing farther (planar degrees) can be an answer
+    public, k = layer.public_attributes, limit
     while True:
-        rows = _walk(driver, knn_params(layer.id, lon, lat, n, day))
-        measured, farthest = len(rows), (rows[-1].planar if rows else 0.0)
-        ranked = sorted((r for r in rows if (radius is None or r.planar <= radius)
-                         and not (exclude_lockdown and r.in_lockdown)),
-                        key=lambda r: (r.distance_m, r.source_id))
+        rows = _walk(driver, knn_params(layer.id, lon, lat, k, day))
+        covered = rows[0].covered if rows else math.inf  # every feature nearer was walked
         kept: list[dict[str, Any]] = []
-        for row in ranked:
+        for row in sorted(rows, key=lambda r: (r.distance_m, r.source_id)):
+            if row.distance_m >= covered * metres_per_degree_floor(lat, row.distance_m):
+                break  # a feature not walked may be nearer than this one (and all after it)
+            if exclude_lockdown and row.in_lockdown:
+                continue
             site = _site(row, public, when)
             if not open_now or site["open_now"] is True:
                 kept.append(site)
                 if len(kept) == limit:
-                    break
-        if measured < n:
-            return kept  # every feature of the layer was walked
-        if radius is not None and farthest > radius:
-            return kept  # every feature within the radius was measured
-        if radius is None and len(kept) == limit:
-            metres = kept[-1]["distance_m"]
-            floor = metres_per_degree_floor(lat, metres)
-            if metres < farthest * floor:
-                return kept  # nothing outside the candidates can be nearer
-            radius = metres / floor  # anything nearer lies within this many planar degrees
-        elif n >= MAX_CANDIDATES:  # open_now/exclude_lockdown left too few: the proven nearest only
-            return [s for s in kept
-                    if s["distance_m"] < farthest * metres_per_degree_floor(lat, s["distance_m"])]
-        n = min(_grown(n, farthest, radius), MAX_CANDIDATES)
+                    return kept
+        if covered == math.inf or k >= MAX_CANDIDATES:
+            return kept  # the whole layer was walked, or as much of it as we walk
+        k = min(k * 4, MAX_CANDIDATES)  # the filters left too few: a longer walk
 
 
 # ---------------------------------------------------------------------------- the portal's area

@@ -88,16 +88,18 @@ def _random_points(session: Session, count: int, seed: int,
 
 
 @pytest.fixture
-def statements(monkeypatch):
-    """The parameters of every KNN statement ``nearby`` runs."""
-    executed: list[dict] = []
+def walks(monkeypatch):
+    """How many features each statement ``nearby`` runs walked, and the ``k`` it asked to prove."""
+    walked: list[tuple[int, int]] = []
+    walk = nearby_module._walk
 
-    def recording(*args, **kwargs) -> dict:
-        executed.append(knn_params(*args, **kwargs))
-        return executed[-1]
+    def recording(driver, params):
+        rows = walk(driver, params)
+        walked.append((params["k"], len(rows)))
+        return rows
 
-    monkeypatch.setattr(nearby_module, "knn_params", recording)
-    return executed
+    monkeypatch.setattr(nearby_module, "_walk", recording)
+    return walked
 
 
 def _assert_same(found: list[dict], expected: list[tuple[str, float]]) -> None:
@@ -115,15 +117,21 @@ def test_results_equal_a_brute_force_geodesic_sort(session, seeded_sites):
             _assert_same(nearby(session, TESTING, lon, lat, limit), _brute_force(sites, lon, lat, limit))
 
 
-def test_still_exact_when_the_first_candidates_are_too_few(session, seeded_sites, monkeypatch, statements):
-    """With barely more KNN candidates than answers, the planar order is often wrong in metres:
-    the proof fails and the walk goes on until everything within the proven radius is measured."""
-    monkeypatch.setattr(nearby_module, "candidate_count", lambda limit: limit + 1)
-    sites, points = _all_sites(session, "testing_sites"), _random_points(session, 20, seed=11)
-    statements.clear()
-    for lon, lat in points:
-        _assert_same(nearby(session, TESTING, lon, lat, 10), _brute_force(sites, lon, lat, 10))
-    assert len(statements) > len(points)  # some walks went on past their first candidates
+def test_one_walk_as_long_as_each_point_needs(session, seeded_sites, walks):
+    """Inside the province the walk stops a few features after the answers; outside it, where
+    every candidate is about as far and planar order is least trusted, it goes on further; each
+    point takes one statement and the answer is exact."""
+    sites = _all_sites(session, "testing_sites")
+    lengths = {}
+    for outside in (False, True):
+        walks.clear()
+        points = _random_points(session, 20, seed=17, outside=outside)
+        for lon, lat in points:
+            _assert_same(nearby(session, TESTING, lon, lat, 10), _brute_force(sites, lon, lat, 10))
+        assert len(walks) == len(points)
+        lengths[outside] = sorted(length for _, length in walks)
+    assert lengths[False][10] <= 15, lengths  # the median point inside walks at most 15 features
+    assert lengths[True][-1] > 15, lengths  # far outside, some walk much further
 
 
 def test_exact_for_points_outside_the_province(session, seeded_sites):
@@ -134,13 +142,14 @@ def test_exact_for_points_outside_the_province(session, seeded_sites):
             _assert_same(nearby(session, TESTING, lon, lat, limit), _brute_force(sites, lon, lat, limit))
 
 
-def test_exact_with_the_filters(session, seeded_sites):
+def test_exact_with_the_filters(session, seeded_sites, walks):
     """Only sites open on a Sunday evening (the "24/7" ones) and outside a zone in force."""
     sunday_evening = datetime(2021, 8, 22, 20, 0)
     open_sites = _all_sites(session, "testing_sites", hours="24/7")
     for lon, lat in _random_points(session, 8, seed=23) + _random_points(session, 4, seed=29, outside=True):
         found = nearby(session, TESTING, lon, lat, 5, open_now=True, at=sunday_evening)
         _assert_same(found, _brute_force(open_sites, lon, lat, 5))
+    assert any(k > 5 for k, _ in walks)  # a third are open: some points needed a longer walk
     lon, lat = 106.65, 10.98
     nearest = nearby(session, TESTING, lon, lat, 3)
     session.execute(text(
@@ -160,17 +169,43 @@ def test_small_layers_and_points_outside_the_province(session):
     assert nearby(session, default_catalog().layers["pharmacies"], 106.65, 10.98, 5) == []
 
 
-def test_knn_uses_the_partial_gist_index(session, seeded_sites):
-    plan = "\n".join(r[0] for r in session.execute(
-        text("EXPLAIN " + KNN_SQL), knn_params("testing_sites", 106.65, 10.98, 60, "2021-08-10")))
-    assert "Index Scan using feature_current_geom_idx" in plan, plan
+def test_walk_returns_only_proven_answers_when_cut_short(session, seeded_sites, monkeypatch):
+    """When even the longest walk leaves too few open sites, the answer keeps only those proven
+    nearest: a prefix of the true order, never a farther site in a nearer one's place."""
+    monkeypatch.setattr(nearby_module, "MAX_CANDIDATES", 12)
+    sunday_evening = datetime(2021, 8, 22, 20, 0)
+    open_sites = _all_sites(session, "testing_sites", hours="24/7")
+    cut_short = 0
+    for lon, lat in _random_points(session, 10, seed=31):
+        found = nearby(session, TESTING, lon, lat, 10, open_now=True, at=sunday_evening)
+        _assert_same(found, _brute_force(open_sites, lon, lat, len(found)))
+        cut_short += len(found) < 10
+    assert cut_short
+
+
+def _feature_scans(session: Session) -> tuple[int, int]:
+    return session.execute(text(
+        "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'feature'")).one()
+
+
+@pytest.mark.parametrize("plan_cache_mode", ["auto", "force_custom_plan", "force_generic_plan"])
+def test_the_walk_keeps_to_the_indexes(session, seeded_sites, plan_cache_mode):
+    """The walk inside ``nearest_candidates`` and the statement around it read features through
+    indexes only, however PostgreSQL plans them (psycopg prepares a statement run five times,
+    and PL/pgSQL its queries: either may get one plan for any parameters)."""
+    session.execute(text(f"SET LOCAL plan_cache_mode = {plan_cache_mode}"))
+    seq_before, index_before = _feature_scans(session)
+    for lon, lat in _random_points(session, 8, seed=37) + [(106.2, 10.8)]:
+        assert len(nearby(session, TESTING, lon, lat, 10)) == 10
+    seq_after, index_after = _feature_scans(session)
+    assert seq_after == seq_before
+    assert index_after > index_before
 
 
 def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, seeded_sites):
-    """psycopg prepares a statement run five times; PostgreSQL may then plan it once for any
-    parameters. That plan must still walk the GiST index and never scan every feature."""
-    types = {"lon": "float8", "lat": "float8", "layer": "text", "n": "int", "day": "text",
-             "exclude_lockdown": "bool", "take": "int", "radius": "float8"}
+    """The statement around the walk, planned once for any parameters, reads zones and features
+    through indexes."""
+    types = {"lon": "float8", "lat": "float8", "layer": "text", "day": "text", "k": "int", "cap": "int"}
     names: list[str] = []
 
     def placeholder(match: re.Match) -> str:
@@ -179,14 +214,15 @@ def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, se
         return f"${names.index(match.group(1)) + 1}"
 
     body = re.sub(r"(?<!:):(\w+)", placeholder, KNN_SQL)
-    values = knn_params("testing_sites", 106.65, 10.98, 60, "2021-08-10")
+    values = knn_params("testing_sites", 106.65, 10.98, 10, "2021-08-10")
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     session.execute(text(f"PREPARE knn ({', '.join(types[n] for n in names)}) AS {body}"))
     arguments = ", ".join(repr(values[n]) if isinstance(values[n], str) else str(values[n]).lower()
                           for n in names)
     plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN EXECUTE knn ({arguments})")))
     session.execute(text("DEALLOCATE knn"))
-    assert "Index Scan using feature_current_geom_idx" in plan, plan
+    assert "Function Scan on nearest_candidates" in plan, plan
+    assert "Index Scan using feature_pkey" in plan, plan
     assert "Seq Scan on feature" not in plan, plan
 
 

@@ -1,0 +1,88 @@
+"""The nearest-feature walk of ``/api/nearby`` as a function, so it stops as soon as it is proven.
+
+``nearest_candidates(layer, lon, lat, k, cap)`` walks the current features of a layer in planar
+order (``geom <-> point`` on the GiST index), measures each in metres on the WGS 84 ellipsoid,
+and stops at the first feature whose planar distance proves the ``k`` nearest in metres among
+those walked: a feature ``m`` metres away lies within ``m / floor(lat, m)`` planar degrees,
+``floor`` being the fewest metres a planar degree spans there (``layers.nearby.
+metres_per_degree_floor``, whose constants are written below).  It returns the walked features
+and ``covered``: every feature nearer than that many planar degrees was walked (infinite when the
+layer ran out; the walk also stops after ``cap`` features).  One round trip walks as far as each
+point needs, no more: a few features inside the province, hundreds for a point outside it, where
+every candidate is about as far and the planar order is least trusted.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE FUNCTION nearest_candidates(layer text, lon float8, lat float8, k integer, cap integer)
+        RETURNS TABLE (feature_id bigint, planar float8, distance_m float8, covered float8)
+        LANGUAGE plpgsql STABLE ROWS 20
+        -- Planned for every row, as PL/pgSQL plans its loops, sorting a small layer would look
+        -- cheaper than walking the index; it would sort a large one too.  Only the index walks.
+        SET enable_sort = off
+        AS $walk$
+        DECLARE
+            point geometry := ST_SetSRID(ST_MakePoint(lon, lat), 4326);
+            walked record;
+            metres float8;
+            proven_by float8;  -- planar degrees past which nothing nearer than ``metres`` lies
+            ids bigint[] := '{}';
+            planars float8[] := '{}';
+            distances float8[] := '{}';
+            nearest float8[] := '{}';  -- the k smallest ``proven_by`` so far, ascending
+            kth float8 := 'Infinity';
+            reach float8 := 'Infinity';
+            i integer;
+        BEGIN
+            FOR walked IN
+                SELECT f.id, f.geom, f.geom <-> point AS planar FROM feature f
+                WHERE f.valid_to_pub IS NULL AND f.layer_id = nearest_candidates.layer
+                ORDER BY f.geom <-> point
+            LOOP
+                IF kth < walked.planar OR cardinality(ids) >= cap THEN
+                    reach := walked.planar;
+                    EXIT;
+                END IF;
+                metres := ST_DistanceSpheroid(walked.geom, point,
+                                              'SPHEROID["WGS 84",6378137,298.257223563]');
+                ids := ids || walked.id;
+                planars := planars || walked.planar;
+                distances := distances || metres;
+                proven_by := metres / (least(110574.0, 111320.0 * cos(radians(
+                    least(abs(lat) + metres / 110574.0, 89.9)))) * 0.9999);
+                IF cardinality(nearest) < k THEN
+                    nearest := nearest || proven_by;
+                    IF cardinality(nearest) = k THEN
+                        nearest := ARRAY(SELECT v FROM unnest(nearest) AS v ORDER BY v);
+                        kth := nearest[k];
+                    END IF;
+                ELSIF proven_by < kth THEN
+                    i := k;
+                    WHILE i > 1 AND nearest[i - 1] > proven_by LOOP
+                        nearest[i] := nearest[i - 1];
+                        i := i - 1;
+                    END LOOP;
+                    nearest[i] := proven_by;
+                    kth := nearest[k];
+                END IF;
+            END LOOP;
+            RETURN QUERY SELECT w.id, w.planar, w.metres, reach
+                         FROM unnest(ids, planars, distances) AS w(id, planar, metres);
+        END
+        $walk$
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION nearest_candidates(text, float8, float8, integer, integer)")
