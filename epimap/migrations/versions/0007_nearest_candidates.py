@@ -33,6 +33,11 @@ def upgrade() -> None:
         AS $walk$
         DECLARE
             point geometry := ST_SetSRID(ST_MakePoint(lon, lat), 4326);
+            -- Fetched one at a time: a FOR loop would prefetch (and the index measure) 50 more.
+            walk CURSOR FOR
+                SELECT f.id, f.geom, f.geom <-> point AS planar FROM feature f
+                WHERE f.valid_to_pub IS NULL AND f.layer_id = nearest_candidates.layer
+                ORDER BY f.geom <-> point;
             walked record;
             metres float8;
             proven_by float8;  -- planar degrees past which nothing nearer than ``metres`` lies
@@ -44,11 +49,10 @@ def upgrade() -> None:
             reach float8 := 'Infinity';
             i integer;
         BEGIN
-            FOR walked IN
-                SELECT f.id, f.geom, f.geom <-> point AS planar FROM feature f
-                WHERE f.valid_to_pub IS NULL AND f.layer_id = nearest_candidates.layer
-                ORDER BY f.geom <-> point
+            OPEN walk;
             LOOP
+                FETCH walk INTO walked;
+                EXIT WHEN NOT FOUND;
                 IF kth < walked.planar OR cardinality(ids) >= cap THEN
                     reach := walked.planar;
                     EXIT;
@@ -76,6 +80,7 @@ def upgrade() -> None:
                     kth := nearest[k];
                 END IF;
             END LOOP;
+            CLOSE walk;
             RETURN QUERY SELECT w.id, w.planar, w.metres, reach
                          FROM unnest(ids, planars, distances) AS w(id, planar, metres);
         END
