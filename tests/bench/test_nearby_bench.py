@@ -26,9 +26,9 @@ def test_smoke_run_prints_throughput_latency_ratios_and_targets():
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    assert re.search(rf"^nearby benchmark: 5,000 testing sites in database {DATABASE}; KNN walks \w+$",
-                     out, re.M), out
-    assert "wrk -t2 -c16 -d2s" in out and "pgbench -c16 -j2 -T2" in out
+    assert re.search(rf"^nearby benchmark: 5,000 testing sites in database {DATABASE};"
+                     r" KNN statement: [1-9]\d* index scans, 0 sequential scans$", out, re.M), out
+    assert "wrk -t2 -c16 -d2s" in out and "pgbench -M prepared -c16 -j2 -T2" in out
     for name, unit in (("nearby", "req/s"), ("no-op", "req/s"), ("pgbench", "tps")):
         row = re.search(rf"^{name}: +([\d,.]+) {unit} +p50 +([\d.]+) ms +p99 +([\d.]+) ms$", out, re.M)
         assert row, f"no line for {name}:\n{out}"
