@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import orjson
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import text
@@ -83,7 +83,6 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds an encoder per call
 
 
 def _copy_row(seq: int, candidate: Candidate) -> tuple:
@@ -95,7 +94,7 @@ def _copy_row(seq: int, candidate: Candidate) -> tuple:
     return (seq, candidate.sheet, candidate.row, candidate.source_id,
             name_key(str(candidate.props.get("name") or "")), geom,
             None if candidate.located else candidate.commune, candidate.district,
-            _JSON(candidate.props))
+            orjson.dumps(candidate.props).decode())
 
 
 def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
