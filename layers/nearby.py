@@ -1,6 +1,6 @@
 """The nearest current features of a point layer, by exact distance on the WGS 84 ellipsoid.
 
-The KNN operator (``geom <-> point``) walks the partial GiST index ``feature_current_geom_idx``
+The KNN operator (``geom <-> point``) walks a GiST index of the features' points in order
 but measures planar degrees, which are not metres (a degree of longitude is shorter than one
 of latitude away from the equator).  So the walk measures each feature it meets with
 ``ST_DistanceSpheroid`` on WGS 84, and goes on until the answer is *proven*: a feature ``m``
