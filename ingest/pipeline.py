@@ -16,7 +16,7 @@ from tqdm import tqdm
 from boundaries.queries import find_units
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
-from ingest.locate import locate, resolve_named_units, staged_locations, unit_chains
+from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
 from ingest.publish import PublishInfo, Scope, current_count, diff, publish, resolve_scope, stage
 from ingest.readers import Table, read_tables
@@ -202,8 +202,10 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         columns: dict[str, str | None] = {}
         stage(session, with_progress(_candidates(path, layer, catalog, options, report, scope, columns),
                                      options.progress))
+        polygons = layer.geometry == "polygon"
+        index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))
-        rejected = locate(session, scope, polygons=layer.geometry == "polygon")
+        rejected = locate(session, scope, polygons)
         _apply_locations(report, session, rejected, columns)
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:
@@ -219,6 +221,6 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
             savepoint.commit()
         else:
             savepoint.rollback()
-        session.execute(text("DROP TABLE IF EXISTS ingest_staging; DROP TABLE IF EXISTS unit_chain;"
-                                " DROP TABLE IF EXISTS unit_piece; DROP TABLE IF EXISTS ingest_located"))
+        session.execute(text("DROP TABLE IF EXISTS ingest_staging, unit_chain, unit_piece, unit_inside,"
+                             " ingest_located"))
     return report
