@@ -140,12 +140,13 @@ def locate(session: Session, scope: Scope, polygons: bool) -> list[tuple[int, st
     session.execute(text(_LOCATED), params)
     rows = session.execute(text(
         "DELETE FROM ingest_located WHERE reject IS NOT NULL RETURNING seq, reject, commune_name")).all()
+    # Lookups by id from the current features (publish) stay index probes whatever the planner
+    # believes about the feature table, instead of a scan of the staging table per feature.  Built
+    # before the numbering updates ids: built after, this transaction could not use it.
+    session.execute(text("CREATE INDEX ON ingest_located (source_id)"))
     session.execute(text(_NUMBER_REPEATS))
     session.execute(text("DROP TABLE ingest_staging, unit_piece, unit_inside"))
-    session.execute(text("ALTER TABLE ingest_located RENAME TO ingest_staging"))
-    # Lookups by id from the current features (publish) stay index probes whatever the planner
-    # believes about the feature table, instead of a scan of the staging table per feature.
-    session.execute(text("CREATE INDEX ON ingest_staging (source_id); ANALYZE ingest_staging"))
+    session.execute(text("ALTER TABLE ingest_located RENAME TO ingest_staging; ANALYZE ingest_staging"))
     return [(r.seq, r.reject, r.commune_name) for r in rows]
 
 

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import text
 
 from ingest import locate as locate_module
+from tests.ingest.builders import SITES, write_csv
 from tests.ingest.helpers import SAMPLES, run
 
 
@@ -30,3 +31,23 @@ def test_points_are_placed_piece_by_piece_through_the_index_of_staged_points(con
     staged = re.search(r"Index Scan (using|on) ingest_staging_geom_idx", plan)
     assert staged and plan.index("Seq Scan on unit_piece") < staged.start(), plan  # pieces outside
     assert "Seq Scan on ingest_staging" not in plan, plan
+
+
+def test_staged_ids_stay_indexed_after_repeated_names_are_numbered(connection, tmp_path):
+    """Publishing looks staged rows up by id; numbering repeated names updates ids, and the id
+    index must be built before that update to serve this transaction."""
+    site = SITES[0]
+    rows = [[site.name, site.lat, site.lon]] * 3
+    plans: list[str] = []
+
+    def inspect(session, layer, scope):
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        plans.append("\n".join(r[0] for r in session.execute(
+            text("EXPLAIN SELECT * FROM ingest_staging WHERE source_id = 'x'"))))
+        session.execute(text("RESET enable_seqscan"))
+
+    report = run(connection, write_csv(tmp_path / "trung.csv", ["Tên cơ sở", "Vĩ độ", "Kinh độ"], rows),
+                 "testing_sites", dry_run=True, inspect=inspect)
+    assert [r.source_id[-2:] for r in report.rows][1:] == ["#2", "#3"]  # the ids were updated
+    [plan] = plans
+    assert "Index" in plan and "Seq Scan" not in plan, plan
