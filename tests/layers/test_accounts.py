@@ -183,7 +183,8 @@ def test_cli_create_list_disable(cli, connection):
     assert "can.bo@syt.vn\teditor\tvn2021/718\tactive" in listed.output
     assert cli(["accounts", "disable", "can.bo@syt.vn"]).exit_code == 0
     assert "disabled" in cli(["accounts", "list"]).output
-    actor = connection.execute(text("SELECT actor FROM audit_event WHERE action = 'account_create'")).scalar()
+    actor = connection.execute(text("SELECT actor FROM audit_event WHERE action = 'account_create'"
+                                    " AND target = 'account:can.bo@syt.vn'")).scalar_one()
     assert actor.startswith("cli")
     bad = cli(
         ["accounts", "create", "x@syt.vn", "--role", "viewer", "--scope", "1"],

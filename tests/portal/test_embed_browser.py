@@ -13,6 +13,7 @@ from sqlalchemy import text
 from tests.browser import watch_errors
 from tests.ingest.builders import NEW_POINT, changed_checkpoints
 from tests.ingest.helpers import run
+from tests.publications import undo_publications
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -53,10 +54,7 @@ def republished(engine, tmp_path_factory):
     assert report.publication and report.publication != old
     yield old, report.publication
     with engine.begin() as conn:
-        params = {"p": report.publication}
-        conn.execute(text("DELETE FROM feature WHERE valid_from_pub = :p"), params)
-        conn.execute(text("UPDATE feature SET valid_to_pub = NULL WHERE valid_to_pub = :p"), params)
-        conn.execute(text("DELETE FROM publication WHERE id = :p"), params)
+        undo_publications(conn, [report.publication])
 
 
 def _map_drawn(frame) -> None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.browser import watch_errors
+from tests.publications import undo_publications
 
 BEN_CAT = {"latitude": 11.1031, "longitude": 106.5957}  # a phone in Thị xã Bến Cát
 HA_NOI = {"latitude": 21.0285, "longitude": 105.8542}
@@ -124,8 +125,7 @@ def hostile_pharmacy(engine, tmp_path_factory):
     assert report.publication
     yield report
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM feature WHERE layer_id = 'pharmacies'"))
-        conn.execute(text("DELETE FROM publication WHERE layer_id = 'pharmacies'"))
+        undo_publications(conn, [report.publication])
 
 
 def test_feed_text_stays_text_in_the_list_and_the_map(phone, live_server, hostile_pharmacy):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from tests.browser import watch_errors
 from tests.ingest.helpers import run
+from tests.publications import undo_publications
 
 XSS_NAME = "<img src=x onerror=window.__xss=1>"
 POINT = (10.99, 106.6588)  # inside Phường Hiệp Thành (25741)
@@ -24,8 +24,7 @@ def hostile_feature(engine, tmp_path_factory):
     assert report.publication
     yield report
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM feature WHERE layer_id = 'essential_services'"))
-        conn.execute(text("DELETE FROM publication WHERE layer_id = 'essential_services'"))
+        undo_publications(conn, [report.publication])
 
 
 _DRAWN_JS = (

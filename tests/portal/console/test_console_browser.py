@@ -13,6 +13,7 @@ from epimap.db import session_scope
 from layers import accounts
 from tests.browser import watch_errors
 from tests.ingest.builders import changed_checkpoints
+from tests.publications import publications_after, undo_publications
 
 EMAIL = "trinh.duyet@soyte.binhduong.gov.vn"
 PASSWORD = "mật khẩu trình duyệt 2021"
@@ -33,14 +34,7 @@ def official(engine):
             .all()
         )
         conn.execute(text("DELETE FROM feed_upload WHERE author = :e"), {"e": EMAIL})
-        for (publication,) in conn.execute(
-            text("SELECT id FROM publication WHERE id > :b ORDER BY id DESC"), {"b": before}
-        ).all():
-            conn.execute(text("DELETE FROM feature WHERE valid_from_pub = :p"), {"p": publication})
-            conn.execute(
-                text("UPDATE feature SET valid_to_pub = NULL WHERE valid_to_pub = :p"), {"p": publication}
-            )
-            conn.execute(text("DELETE FROM publication WHERE id = :p"), {"p": publication})
+        undo_publications(conn, publications_after(conn, before))
         conn.execute(text("DELETE FROM sign_in_attempt WHERE email = :e"), {"e": EMAIL})
         conn.execute(text("DELETE FROM account WHERE email = :e"), {"e": EMAIL})
     from epimap.settings import load_settings
