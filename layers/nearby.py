@@ -19,11 +19,11 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
 import shapely
-from psycopg.rows import namedtuple_row
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -43,7 +43,7 @@ SAFETY = 0.9999  # covers the rounding of the two constants above and of floatin
 
 # The lockdown layer is written into the statement, not bound: a prepared statement's generic
 # plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
-# ``nearest_candidates`` walks; this adds what the answer shows of each feature walked.
+# ``nearest_candidates`` walks; this adds each feature's lockdown flag and publication time.
 KNN_SQL = """
 WITH zone AS MATERIALIZED (
     SELECT z.geom FROM feature z
@@ -51,16 +51,16 @@ WITH zone AS MATERIALIZED (
       AND z.props ->> 'valid_from' <= :day
       AND (z.props ->> 'valid_to' IS NULL OR z.props ->> 'valid_to' >= :day)
 )
-SELECT f.source_id, f.props::text AS props, f.approximate, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat,
-       w.planar, w.distance_m, w.covered,
-       EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, f.geom)) AS in_lockdown,
-       (SELECT p.created_at FROM publication p WHERE p.id = f.valid_from_pub) AS updated
+SELECT w.source_id, w.props::text AS props, w.approximate, ST_X(w.geom) AS lon, ST_Y(w.geom) AS lat,
+       w.distance_m, w.covered,
+       EXISTS (SELECT 1 FROM zone z WHERE ST_Intersects(z.geom, w.geom)) AS in_lockdown,
+       (SELECT p.created_at FROM publication p WHERE p.id = w.valid_from_pub) AS updated
 FROM nearest_candidates(:layer, :lon, :lat, :k, :cap) w
-JOIN feature f ON f.id = w.feature_id
 """
-# The hot path runs it on the driver (psycopg) itself: SQLAlchemy's statement and result layers
-# cost as much Python time per request as the rest of the API together.
+# The hot path runs it on the driver (psycopg) itself, rows as plain tuples: SQLAlchemy's statement
+# and result layers cost as much Python time per request as the rest of the API together.
 _KNN_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", KNN_SQL)
+_SOURCE_ID, _DISTANCE, _COVERED, _IN_LOCKDOWN = 0, 5, 6, 7  # KNN_SQL's columns
 
 
 def knn_params(layer_id: str, lon: float, lat: float, k: int, day: str) -> dict[str, Any]:
@@ -86,21 +86,22 @@ def _now() -> datetime:
     return datetime.now(VIETNAM)
 
 
-def _site(row: Any, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
-    stored = orjson.loads(row.props)
+def _site(row: tuple, public: tuple[str, ...], when: datetime) -> dict[str, Any]:
+    source_id, props_text, approximate, lon, lat, metres, _, in_lockdown, updated = row
+    stored = orjson.loads(props_text)
     props = {name: stored[name] for name in public if name in stored}
     hours = props.get("hours")
     return {
-        "id": row.source_id, "lon": row.lon, "lat": row.lat, "props": props,
-        "distance_m": row.distance_m, "approximate": bool(row.approximate),
-        "updated": row.updated.astimezone(UTC), "in_lockdown": row.in_lockdown,
+        "id": source_id, "lon": lon, "lat": lat, "props": props, "distance_m": metres,
+        "approximate": bool(approximate), "updated": updated.astimezone(UTC), "in_lockdown": in_lockdown,
         "open_now": is_open(cached_parse_hours(hours), when) if isinstance(hours, str) else None,
     }
 
 
-def _walk(driver: Any, params: dict[str, Any]) -> list[Any]:
-    """Return the features walked (``KNN_SQL``), in no particular order."""
-    with driver.cursor(row_factory=namedtuple_row, binary=True) as cursor:
+def _walk(driver: Any, params: dict[str, Any]) -> list[tuple]:
+    """Return the features walked (``KNN_SQL``), in no particular order, and the walk's end: a
+    row without a feature (``source_id`` None) whose ``covered`` says how far the walk went."""
+    with driver.cursor(binary=True) as cursor:
         return cursor.execute(_KNN_DRIVER, params).fetchall()
 
 
@@ -123,12 +124,13 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
     public, k = layer.public_attributes, limit
     while True:
         rows = _walk(driver, knn_params(layer.id, lon, lat, k, day))
-        covered = rows[0].covered if rows else math.inf  # every feature nearer was walked
+        covered = next(r[_COVERED] for r in rows if r[_SOURCE_ID] is None)  # all nearer were walked
         kept: list[dict[str, Any]] = []
-        for row in sorted(rows, key=lambda r: (r.distance_m, r.source_id)):
-            if row.distance_m >= covered * metres_per_degree_floor(lat, row.distance_m):
+        walked = (r for r in rows if r[_SOURCE_ID] is not None)
+        for row in sorted(walked, key=itemgetter(_DISTANCE, _SOURCE_ID)):
+            if row[_DISTANCE] >= covered * metres_per_degree_floor(lat, row[_DISTANCE]):
                 break  # a feature not walked may be nearer than this one (and all after it)
-            if exclude_lockdown and row.in_lockdown:
+            if exclude_lockdown and row[_IN_LOCKDOWN]:
                 continue
             site = _site(row, public, when)
             if not open_now or site["open_now"] is True:

@@ -5,11 +5,13 @@ order (``geom <-> point`` on the GiST index), measures each in metres on the WGS
 and stops at the first feature whose planar distance proves the ``k`` nearest in metres among
 those walked: a feature ``m`` metres away lies within ``m / floor(lat, m)`` planar degrees,
 ``floor`` being the fewest metres a planar degree spans there (``layers.nearby.
-metres_per_degree_floor``, whose constants are written below).  It returns the walked features
-and ``covered``: every feature nearer than that many planar degrees was walked (infinite when the
-layer ran out; the walk also stops after ``cap`` features).  One round trip walks as far as each
-point needs, no more: a few features inside the province, hundreds for a point outside it, where
-every candidate is about as far and the planar order is least trusted.
+metres_per_degree_floor``, whose constants are written below).  It returns each feature walked
+(what the answer shows of it, with its metres), then one last row without a feature whose
+``covered`` says how far the walk went: every feature nearer than that many planar degrees was
+returned (infinite when the layer ran out; the walk also stops after ``cap`` features).  One
+round trip walks as far as each point needs, no more: a few features inside the province,
+hundreds for a point outside it, where every candidate is about as far and the planar order is
+least trusted.
 
 Revision ID: 0007
 Revises: 0006
@@ -25,9 +27,10 @@ def upgrade() -> None:
     op.execute(
         """
         CREATE FUNCTION nearest_candidates(layer text, lon float8, lat float8, k integer, cap integer)
-        RETURNS TABLE (feature_id bigint, planar float8, distance_m float8, covered float8)
+        RETURNS TABLE (source_id text, props jsonb, approximate boolean, geom geometry,
+                       valid_from_pub bigint, distance_m float8, covered float8)
         LANGUAGE plpgsql STABLE ROWS 20
-        -- Planned for every row, as PL/pgSQL plans its loops, sorting a small layer would look
+        -- Planned for every row, as PL/pgSQL plans its cursors, sorting a small layer would look
         -- cheaper than walking the index; it would sort a large one too.  Only the index walks.
         SET enable_sort = off
         AS $walk$
@@ -35,38 +38,43 @@ def upgrade() -> None:
             point geometry := ST_SetSRID(ST_MakePoint(lon, lat), 4326);
             -- Fetched one at a time: a FOR loop would prefetch (and the index measure) 50 more.
             walk CURSOR FOR
-                SELECT f.id, f.geom, f.geom <-> point AS planar FROM feature f
+                SELECT f.source_id, f.props, f.approximate, f.geom, f.valid_from_pub,
+                       f.geom <-> point AS planar
+                FROM feature f
                 WHERE f.valid_to_pub IS NULL AND f.layer_id = nearest_candidates.layer
                 ORDER BY f.geom <-> point;
             walked record;
             metres float8;
             proven_by float8;  -- planar degrees past which nothing nearer than ``metres`` lies
-            ids bigint[] := '{}';
-            planars float8[] := '{}';
-            distances float8[] := '{}';
+            returned integer := 0;
             nearest float8[] := '{}';  -- the k smallest ``proven_by`` so far, ascending
             kth float8 := 'Infinity';
-            reach float8 := 'Infinity';
             i integer;
         BEGIN
+            covered := 'Infinity';
             OPEN walk;
             LOOP
                 FETCH walk INTO walked;
                 EXIT WHEN NOT FOUND;
-                IF kth < walked.planar OR cardinality(ids) >= cap THEN
-                    reach := walked.planar;
+                IF kth < walked.planar OR returned >= cap THEN
+                    covered := walked.planar;
                     EXIT;
                 END IF;
                 metres := ST_DistanceSpheroid(walked.geom, point,
                                               'SPHEROID["WGS 84",6378137,298.257223563]');
-                ids := ids || walked.id;
-                planars := planars || walked.planar;
-                distances := distances || metres;
+                source_id := walked.source_id;
+                props := walked.props;
+                approximate := walked.approximate;
+                geom := walked.geom;
+                valid_from_pub := walked.valid_from_pub;
+                distance_m := metres;
+                RETURN NEXT;
+                returned := returned + 1;
                 proven_by := metres / (least(110574.0, 111320.0 * cos(radians(
                     least(abs(lat) + metres / 110574.0, 89.9)))) * 0.9999);
-                IF cardinality(nearest) < k THEN
+                IF returned <= k THEN
                     nearest := nearest || proven_by;
-                    IF cardinality(nearest) = k THEN
+                    IF returned = k THEN
                         nearest := ARRAY(SELECT v FROM unnest(nearest) AS v ORDER BY v);
                         kth := nearest[k];
                     END IF;
@@ -81,8 +89,13 @@ def upgrade() -> None:
                 END IF;
             END LOOP;
             CLOSE walk;
-            RETURN QUERY SELECT w.id, w.planar, w.metres, reach
-                         FROM unnest(ids, planars, distances) AS w(id, planar, metres);
+            source_id := NULL;
+            props := NULL;
+            approximate := NULL;
+            geom := NULL;
+            valid_from_pub := NULL;
+            distance_m := NULL;
+            RETURN NEXT;  -- the walk's end: only ``covered``
         END
         $walk$
         """
