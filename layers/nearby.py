@@ -1,16 +1,16 @@
 """The nearest current features of a point layer, by exact distance on the WGS 84 ellipsoid.
 
-The KNN operator (``geom <-> point``) walks a GiST index of the features' points in order
-but measures planar degrees, which are not metres (a degree of longitude is shorter than one
-of latitude away from the equator).  So the walk measures each feature it meets with
+The KNN operator (``geom <-> point``) walks a GiST index of the features' points in order but
+measures planar degrees, which are not metres (a degree of longitude is shorter than one of
+latitude away from the equator). So the walk measures each feature it meets with
 ``ST_DistanceSpheroid`` on WGS 84, and goes on until the answer is *proven*: a feature ``m``
 metres away lies within ``m / (fewest metres a planar degree spans nearby)`` planar degrees, so
 once the walk has passed that many degrees for the ``k`` nearest it has met, nothing it has not
-met can be nearer.  The walk is the database function ``nearest_candidates`` (migration 0007),
-so it takes one round trip and stops where each point needs: after about ``k`` features inside
-the province, after hundreds outside it, where every candidate is about as far.  Python ranks
-what it returns; only when the filters (open now, outside lockdown) leave too few answers does
-it ask for a longer walk.
+met can be nearer. The walk is the database function ``nearest_candidates`` (migration 0007), so
+it takes one round trip and stops where each point needs: after about ``k`` features inside the
+province, after dozens (up to a few hundred) outside it, where every candidate is about as far.
+Python ranks what it returns; only when the filters (open now, outside lockdown) leave too few
+answers does it ask for a longer walk.
 """
 
 from __future__ import annotations

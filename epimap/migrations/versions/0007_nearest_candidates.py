@@ -5,13 +5,13 @@ order (``geom <-> point`` on the GiST index), measures each in metres on the WGS
 and stops at the first feature whose planar distance proves the ``k`` nearest in metres among
 those walked: a feature ``m`` metres away lies within ``m / floor(lat, m)`` planar degrees,
 ``floor`` being the fewest metres a planar degree spans there (``layers.nearby.
-metres_per_degree_floor``, whose constants are written below).  It returns each feature walked
+metres_per_degree_floor``, whose constants are written below). It returns each feature walked
 (what the answer shows of it, with its metres), then one last row without a feature whose
 ``covered`` says how far the walk went: every feature nearer than that many planar degrees was
-returned (infinite when the layer ran out; the walk also stops after ``cap`` features).  One
-round trip walks as far as each point needs, no more: a few features inside the province,
-hundreds for a point outside it, where every candidate is about as far and the planar order is
-least trusted.
+returned (infinite when the layer ran out; the walk also stops after ``cap`` features). One
+round trip walks as far as each point needs, no more: a few features inside the province, dozens
+(up to a few hundred) for a point outside it, where every candidate is about as far and the
+planar order is least trusted.
 
 Revision ID: 0007
 Revises: 0006
