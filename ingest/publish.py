@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import orjson
 import shapely
-from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -76,19 +75,20 @@ CREATE TEMP TABLE ingest_staging (
 _EWKB_POINT = struct.Struct("<BIIdd")  # little-endian, type Point with the SRID flag, SRID, x, y
 
 
+def _ewkb_point(x: float, y: float) -> str:
+    """Return a 2D point as hex EWKB with SRID 4326, packed directly (15x faster than shapely)."""
+    return _EWKB_POINT.pack(1, 0x20000001, 4326, x, y).hex()
+
+
 def _ewkb(geometry: shapely.Geometry) -> str:
-    """Return a geometry as hex EWKB with SRID 4326; 2D points are packed directly (15x faster)."""
-    if type(geometry) is Point and not geometry.has_z:
-        return _EWKB_POINT.pack(1, 0x20000001, 4326, geometry.x, geometry.y).hex()
+    """Return a geometry (a feed's polygon) as hex EWKB with SRID 4326."""
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
-
-
 
 
 def _copy_row(seq: int, candidate: Candidate) -> tuple:
     """Return the COPY row of a candidate (a point written straight from its numbers)."""
     if candidate.xy is not None:
-        geom = _EWKB_POINT.pack(1, 0x20000001, 4326, *candidate.xy).hex()
+        geom = _ewkb_point(*candidate.xy)
     else:
         geom = _ewkb(candidate.geometry) if candidate.geometry else None
     return (seq, candidate.sheet, candidate.row, candidate.source_id,

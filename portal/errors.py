@@ -79,6 +79,11 @@ def _render(error: PortalError) -> Response:
         response = make_response(render_template(
             "error.html", title=translate(error.title_key, lang), message=error.message(lang),
             status=error.status), error.status)
+    return with_retry_after(response, error)
+
+
+def with_retry_after(response: Response, error: PortalError) -> Response:
+    """Tell the client when to retry, when the error says."""
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response

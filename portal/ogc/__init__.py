@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from layers import ogc
 from layers.catalog import Layer, default_catalog
 from portal.database import db_session, get_bind
-from portal.errors import NotFound, PortalError, _render
+from portal.errors import NotFound, PortalError, _render, with_retry_after
 from portal.i18n import current_language, register_messages
 from portal.ogc import openapi
 from portal.ogc.messages import MESSAGES
@@ -272,10 +272,8 @@ def _error(error: PortalError) -> Response:
     body = {"code": _ERROR_CODES.get(error.status, "ServerError"), "description": error.message("en"),
             "error": error.message(lang), "error_vi": error.message("vi"), "error_en": error.message("en"),
             "status": error.status}
-    response = Response(json.dumps(body, ensure_ascii=False), status=error.status, mimetype=JSON)
-    if error.retry_after is not None:
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
+    return with_retry_after(Response(json.dumps(body, ensure_ascii=False), status=error.status,
+                                     mimetype=JSON), error)
 
 
 def _cors(response: Response) -> Response:
