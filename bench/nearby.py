@@ -155,17 +155,19 @@ def province_bbox(engine: Engine) -> tuple[float, float, float, float]:
     return tuple(row)  # type: ignore[return-value]
 
 
-_SCANS = text("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'feature'")
+_SCANS = text("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables"
+              " WHERE relid = feature_partition(:layer)::regclass")
 
 
 def knn_scans(engine: Engine, bbox: tuple[float, float, float, float]) -> str:
     """Return how the KNN statement reads the features, for the record: index and sequential
-    scans of ``feature`` by one run at the middle of the province (inside the walk too)."""
+    scans of the layer's partition of ``feature`` by one run at the middle of the province (inside
+    the walk too)."""
     sql, params = _pgbench_sql(), {"lon": (bbox[0] + bbox[2]) / 2, "lat": (bbox[1] + bbox[3]) / 2}
     with engine.connect() as conn, conn.begin():
-        seq_before, index_before = conn.execute(_SCANS).one()
+        seq_before, index_before = conn.execute(_SCANS, {"layer": LAYER}).one()
         conn.execute(text(sql), params).fetchall()
-        seq_after, index_after = conn.execute(_SCANS).one()
+        seq_after, index_after = conn.execute(_SCANS, {"layer": LAYER}).one()
     return f"{index_after - index_before} index scans, {seq_after - seq_before} sequential scans"
 
 

@@ -25,6 +25,12 @@ shared_buffers = 256MB
 work_mem = 32MB
 maintenance_work_mem = 256MB
 synchronous_commit = off
+# A publication of a million features writes a few GB of WAL: without room for it, checkpoints
+# every few seconds rewrite whole pages (full-page images) and the insert takes 2-3 times longer.
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+wal_compression = lz4
+wal_buffers = 64MB
 jit = off
 logging_collector = off
 """

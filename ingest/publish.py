@@ -146,12 +146,55 @@ def _scope_params(layer: Layer, scope: Scope) -> dict:
     return {"l": layer.id, "scope_level": scope.level, "scope": scope.code}
 
 
+# A publication inserting at least this many rows, and at least half as many as its layer's partition
+# already holds (every version), rebuilds the partition in bulk rather than inserting row by row.
+BULK_MIN_ROWS = 10_000
+_COLUMNS = ("layer_id, source_id, geom, props, units, unit_code, approximate, content_hash, source_row,"
+            " valid_from_pub")
+_STAGED = ("SELECT :l, s.source_id, s.geom, s.props, s.units, s.unit_code, s.approximate,"
+           " s.content_hash, s.row_no, :pub FROM ingest_staging s")
+
+
+def _rebuilds_partition(session: Session, layer: Layer, inserted: int) -> bool:
+    """Tell whether inserting ``inserted`` rows is cheaper as a rebuild of the layer's partition.
+
+    Row by row, each feature costs about 40 µs (two GiST indexes, three B-trees, foreign keys);
+    copying a row and building the indexes over it once costs about 12 µs.
+    """
+    if inserted < BULK_MIN_ROWS:
+        return False
+    held = session.execute(text(
+        "SELECT count(*) FROM (SELECT FROM feature WHERE layer_id = :l LIMIT :cap) f"),
+        {"l": layer.id, "cap": 2 * inserted + 1}).scalar_one()
+    return held <= 2 * inserted
+
+
+def _partition(session: Session, layer: Layer) -> str:
+    """Return the quoted name of the layer's partition of ``feature``."""
+    name = session.execute(text("SELECT feature_partition(:l)"), {"l": layer.id}).scalar_one()
+    return session.get_bind().dialect.identifier_preparer.quote(name)
+
+
+def _fill_fresh_partition(session: Session, fresh: str, params: dict) -> None:
+    """Copy the layer's rows and the staged new ones into ``fresh``, a table with no index yet."""
+    session.execute(text(f"CREATE TABLE {fresh} (LIKE feature INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+    session.execute(text(f"INSERT INTO {fresh} SELECT * FROM feature WHERE layer_id = :l"), params)  # noqa: S608
+    session.execute(text(
+        f"INSERT INTO {fresh} ({_COLUMNS}) {_STAGED} WHERE NOT EXISTS (SELECT FROM feature f"  # noqa: S608
+        " WHERE f.layer_id = :l AND f.valid_to_pub IS NULL AND f.source_id = s.source_id)"), params)
+
+
 def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
     """Record a publication, close replaced and removed rows, insert new ones; return its id.
 
     A point layer's cluster overview of the new publication is written in the same transaction.
+    A large publication writes its layer's partition anew (``BULK_MIN_ROWS``) and swaps it in
+    last, as the swap locks ``feature`` against readers until the transaction ends.
     """
     params = _scope_params(layer, scope)
+    bulk = _rebuilds_partition(session, layer, change.added + change.changed)
+    if bulk:  # no other publisher may change the partition being copied
+        session.execute(text(f"LOCK TABLE {_partition(session, layer)} IN EXCLUSIVE MODE"))
     publication = session.execute(text(
         "INSERT INTO publication (layer_id, author, action, source_name, source_sha256, boundary_set,"
         " scope_code, scope_level, added, changed, removed, unchanged, rejected, note, legal_ref,"
@@ -177,14 +220,17 @@ def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, cha
     session.execute(text(
         f"UPDATE feature f SET valid_to_pub = :pub WHERE {_IN_SCOPE} AND NOT EXISTS"  # noqa: S608
         " (SELECT 1 FROM ingest_staging s WHERE s.source_id = f.source_id)"), params)
+    if bulk:
+        fresh = f"feature_fresh_{publication}"
+        _fill_fresh_partition(session, fresh, params)
+        build_overview(session, layer, publication, source=fresh)
+        session.execute(text("SELECT swap_feature_partition(:l, :fresh)"), {"l": layer.id, "fresh": fresh})
+        return publication
     # Unchanged rows are still current: the unique index on current keys skips them.  (A NOT EXISTS
     # on feature here let the planner, seeing an empty or tiny feature table, re-scan the table this
     # very statement fills once per staged row: quadratic, 327 s for 100,000 rows.)
     session.execute(text(
-        "INSERT INTO feature (layer_id, source_id, geom, props, units, unit_code, approximate,"
-        " content_hash, source_row, valid_from_pub)"
-        " SELECT :l, s.source_id, s.geom, s.props, s.units, s.unit_code, s.approximate,"
-        " s.content_hash, s.row_no, :pub FROM ingest_staging s"
+        f"INSERT INTO feature ({_COLUMNS}) {_STAGED}"
         " ON CONFLICT (layer_id, source_id) WHERE valid_to_pub IS NULL DO NOTHING"), params)
     build_overview(session, layer, publication)
     return publication

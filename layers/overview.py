@@ -58,7 +58,7 @@ _FINEST = """
 INSERT INTO cluster_overview (publication_id, level, cx, cy, count, sum_lon, sum_lat)
 SELECT :pub, :level, c.cx, c.cy, c.count, c.sum_lon, c.sum_lat
 FROM (SELECT {cx} AS cx, {cy} AS cy, count(*) AS count, sum(p.lon) AS sum_lon, sum(p.lat) AS sum_lat
-      FROM (SELECT ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM feature f
+      FROM (SELECT ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM {source} f
             WHERE f.layer_id = :layer AND {alive} OFFSET 0) AS p
       GROUP BY 1, 2) AS c
 ORDER BY c.cx / {n}, c.cy / {n}, c.cx, c.cy
@@ -75,20 +75,24 @@ ORDER BY c.cx / {n}, c.cy / {n}, c.cx, c.cy
 """
 
 
-def _finest(alive: str) -> str:
+def _finest(alive: str, source: str) -> str:
     cells = CLUSTER_CELLS * 2**MAX_LEVEL
     return _FINEST.format(cx=cell_x("p.lon", str(cells)), cy=cell_y("p.lat", str(cells)),
-                          alive=alive, n=CLUSTER_CELLS)
+                          alive=alive, n=CLUSTER_CELLS, source=source)
 
 
 def build_overview(session: Session | Connection, layer: Layer, publication: int,
-                   current: bool = True) -> None:
-    """Store a point layer's cluster overview of a publication (its latest when ``current``)."""
+                   current: bool = True, source: str = "feature") -> None:
+    """Store a point layer's cluster overview of a publication (its latest when ``current``).
+
+    ``source`` is the table holding the layer's features: ``feature``, or the fresh partition a
+    large publication fills before it is attached (see :func:`ingest.publish.publish`).
+    """
     if layer.geometry != "point":
         return
     params = {"pub": publication, "layer": layer.id, "as_of": publication}
     session.execute(text("DELETE FROM cluster_overview WHERE publication_id = :pub"), params)
     alive = live_at(None if current else publication)
-    session.execute(text(_finest(alive)), {**params, "level": MAX_LEVEL})
+    session.execute(text(_finest(alive, source)), {**params, "level": MAX_LEVEL})
     for level in range(MAX_LEVEL - 1, -1, -1):
         session.execute(text(_COARSER.format(n=CLUSTER_CELLS)), {**params, "level": level})

@@ -184,14 +184,16 @@ def test_walk_returns_only_proven_answers_when_cut_short(session, seeded_sites, 
 
 
 def _feature_scans(session: Session) -> tuple[int, int]:
+    """Return the sequential and index scans of the testing sites' partition in this transaction."""
     return session.execute(text(
-        "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'feature'")).one()
+        "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables"
+        " WHERE relid = feature_partition('testing_sites')::regclass")).one()
 
 
 @pytest.mark.parametrize("plan_cache_mode", ["auto", "force_custom_plan", "force_generic_plan"])
 def test_the_walk_keeps_to_the_indexes(session, seeded_sites, plan_cache_mode):
-    """The walk inside ``nearest_candidates`` and the statement around it read features through
-    indexes only, however PostgreSQL plans them (psycopg prepares a statement run five times,
+    """The walk inside ``nearest_candidates`` and the statement around it read the walked layer
+    through indexes only, however PostgreSQL plans them (psycopg prepares a statement run five times,
     and PL/pgSQL its queries: either may get one plan for any parameters)."""
     session.execute(text(f"SET LOCAL plan_cache_mode = {plan_cache_mode}"))
     seq_before, index_before = _feature_scans(session)
@@ -203,8 +205,8 @@ def test_the_walk_keeps_to_the_indexes(session, seeded_sites, plan_cache_mode):
 
 
 def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, seeded_sites):
-    """The statement around the walk, planned once for any parameters, reads the zones through
-    an index."""
+    """The statement around the walk, planned once for any parameters, reads the zones from their
+    own partition only (a generic plan once scanned every feature for them)."""
     types = {"lon": "float8", "lat": "float8", "layer": "text", "day": "text", "k": "int", "cap": "int"}
     names: list[str] = []
 
@@ -222,8 +224,8 @@ def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, se
     plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN EXECUTE knn ({arguments})")))
     session.execute(text("DEALLOCATE knn"))
     assert "Function Scan on nearest_candidates" in plan, plan
-    assert "Index Scan using feature_current_key_idx" in plan, plan
-    assert "Seq Scan on feature" not in plan, plan
+    scanned = re.findall(r"Scan(?: using \w+)? on (feature\w*)", plan)
+    assert scanned and set(scanned) == {"feature_lockdown_zones"}, plan
 
 
 def test_only_public_attributes(session, seeded_sites):
