@@ -87,7 +87,7 @@ def reset_layers(engine: Engine) -> None:
     """Empty the published features and the ogr2ogr tables, so every run starts from nothing."""
     with engine.connect() as conn:
         conn.execute(text("DROP TABLE IF EXISTS ogr_sites, ogr_sites_xlsx"))
-        conn.execute(text("TRUNCATE feature, publication RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE feature, publication, cluster_overview RESTART IDENTITY CASCADE"))
 
 
 def _libpq_value(value: str) -> str:

@@ -19,7 +19,7 @@ from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
-from ingest.publish import PublishInfo, Scope, current_count, diff, publish, resolve_scope, stage
+from ingest.publish import PublishInfo, Scope, current_count, diff, has_current, publish, resolve_scope, stage
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import Candidate, RowContext, RowRejected, parse_row
@@ -215,6 +215,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
     name = options.source_name or path.name
     report = Report(file=name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
     with session_scope(bind) as session:
+        # Sorting and grouping a million staged rows spilled to disk with the server's default.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
         sync_catalog(session, catalog)
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
@@ -224,7 +226,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         polygons = layer.geometry == "polygon"
         index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))
-        rejected = locate(session, scope, polygons)
+        rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
         _apply_locations(report, session, rejected, columns)
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:

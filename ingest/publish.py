@@ -142,6 +142,13 @@ def current_count(session: Session, layer: Layer, scope: Scope) -> int:
                            _scope_params(layer, scope)).scalar_one()
 
 
+def has_current(session: Session, layer: Layer) -> bool:
+    """Tell whether the layer has current features anywhere (a staged id may match one)."""
+    return session.execute(text(
+        "SELECT EXISTS (SELECT FROM feature WHERE layer_id = :l AND valid_to_pub IS NULL)"),
+        {"l": layer.id}).scalar_one()
+
+
 def _scope_params(layer: Layer, scope: Scope) -> dict:
     return {"l": layer.id, "scope_level": scope.level, "scope": scope.code}
 

@@ -51,3 +51,19 @@ def test_staged_ids_stay_indexed_after_repeated_names_are_numbered(connection, t
     assert [r.source_id[-2:] for r in report.rows][1:] == ["#2", "#3"]  # the ids were updated
     [plan] = plans
     assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+def test_staged_ids_are_indexed_only_when_current_features_may_share_them(connection, tmp_path):
+    """A layer with no current feature (pharmacies, in the demo) has no id to look up."""
+    site = SITES[0]
+    path = write_csv(tmp_path / "diem.csv", ["Tên", "Vĩ độ", "Kinh độ"], [[site.name, site.lat, site.lon]])
+    indexed: dict[str, bool] = {}
+    for layer in ("testing_sites", "pharmacies"):
+        def inspect(session, layer_, scope, layer=layer):
+            indexed[layer] = session.execute(text(
+                "SELECT EXISTS (SELECT FROM pg_indexes WHERE tablename = 'ingest_staging'"
+                " AND indexdef LIKE '%(source_id)%')")).scalar_one()
+
+        report = run(connection, path, layer, dry_run=True, inspect=inspect)
+        assert len(report.accepted) == 1 and report.diff.added + report.diff.changed == 1
+    assert indexed == {"testing_sites": True, "pharmacies": False}
