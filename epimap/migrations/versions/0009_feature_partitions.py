@@ -59,13 +59,14 @@ CREATE TRIGGER layer_feature_partition AFTER INSERT ON layer
 FOR EACH ROW EXECUTE FUNCTION create_feature_partition();
 
 -- Replace a layer's partition by ``fresh``, a filled table shaped like ``feature`` (LIKE feature
--- INCLUDING DEFAULTS INCLUDING CONSTRAINTS) with no index: give it the parent's indexes and a
--- check of the layer (so attaching neither rebuilds an index nor scans the rows), then detach and
--- drop the old partition and attach ``fresh`` under its name, its indexes named after it.
--- Detaching locks ``feature`` until the transaction ends: call this last.
+-- INCLUDING DEFAULTS INCLUDING CONSTRAINTS) with no index: give it the parent's indexes, foreign
+-- keys and a check of the layer (so attaching neither builds an index, nor checks a key or scans
+-- the rows), then detach and drop the old partition and attach ``fresh`` under its name, its
+-- indexes named after it.  Detaching locks ``feature`` until the transaction ends: call this last.
 CREATE FUNCTION swap_feature_partition(layer text, fresh text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     index record;
+    key record;
     target text := feature_partition(layer);
 BEGIN
     EXECUTE format('ALTER TABLE %I ADD CONSTRAINT partition_layer CHECK (layer_id IS NOT NULL AND'
@@ -81,6 +82,10 @@ BEGIN
             EXECUTE regexp_replace(index.def, '^(CREATE (UNIQUE )?INDEX) \S+ ON ONLY \S+',
                                    '\1 ON ' || quote_ident(fresh));
         END IF;
+    END LOOP;
+    FOR key IN SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+               WHERE conrelid = 'feature'::regclass AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE %I ADD %s', fresh, key.def);
     END LOOP;
     EXECUTE format('ALTER TABLE feature DETACH PARTITION %I', target);
     EXECUTE format('DROP TABLE %I', target);
