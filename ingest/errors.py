@@ -12,6 +12,10 @@ class Problem(Exception):
         self.message_vi = message_vi
         self.message_en = message_en
 
+    def __reduce__(self) -> tuple:
+        """Pickle by code and messages (rows parsed in another process send their problems back)."""
+        return type(self), (self.code, self.message_vi, self.message_en)
+
     def as_dict(self) -> dict[str, str]:
         """Return the problem as plain data for reports."""
         return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en}

@@ -19,10 +19,11 @@ from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
+from ingest.parse_pool import parsed_rows
 from ingest.publish import PublishInfo, Scope, current_count, diff, has_current, publish, resolve_scope, stage
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
-from ingest.rows import Candidate, RowContext, RowRejected, parse_row
+from ingest.rows import RowContext
 from layers.catalog import Catalog, Layer
 from layers.store import sync_catalog
 
@@ -92,9 +93,9 @@ def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) 
         raise FeedError("no_table", "Tệp không có bảng dữ liệu nào.", "The file holds no data table.")
 
 
-def _candidates(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions, report: Report,
-                scope: Scope, location_columns: dict[str, str | None]) -> Iterator[tuple[int, Candidate]]:
-    """Yield the rows that parse, recording every rejection and warning in the report."""
+def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions, report: Report,
+                 scope: Scope, location_columns: dict[str, str | None]) -> Iterator[tuple]:
+    """Yield the staging rows of the rows that parse, recording every rejection and warning."""
     seen_ids: dict[str, int] = {}
     for table in _tables(path, layer, catalog, options):
         columns = map_headers(table.headers, layer, catalog)
@@ -104,19 +105,20 @@ def _candidates(path: Path, layer: Layer, catalog: Catalog, options: IngestOptio
                                 or columns.location.get("vn2000_x") or columns.location.get("wkt"))
         report.ignored_columns.extend(c for c in columns.ignored if c not in report.ignored_columns)
         context = RowContext(layer, columns, province_code=scope.province)
-        for row in table.rows:
-            result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
-            report.rows.append(result)
-            try:
-                candidate = parse_row(row, context)
-                _check_duplicate(candidate, seen_ids, columns.location.get("source_id"))
-            except RowRejected as rejected:
-                report.rows[-1] = RowResult.rejected(row.sheet, row.number, rejected.problem,
-                                                     rejected.column)
+        id_column = columns.location.get("source_id")
+        for row, (fields, found, column_or_warnings) in parsed_rows(table.rows, table.headers, context):
+            if fields is None:
+                report.rows.append(RowResult.rejected(row.sheet, row.number, found, column_or_warnings))
                 continue
-            for problem, column in candidate.warnings:
-                result.warn(problem, column)
-            yield len(report.rows) - 1, candidate
+            problem = _duplicate(found, row.number, seen_ids)
+            if problem is not None:
+                report.rows.append(RowResult.rejected(row.sheet, row.number, problem, id_column))
+                continue
+            result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
+            for warning, column in column_or_warnings:
+                result.warn(warning, column)
+            report.rows.append(result)
+            yield (len(report.rows) - 1, *fields)
         report.skipped_rows.extend((table.sheet, n, why) for n, why in table.skipped)
 
 
@@ -154,14 +156,15 @@ def kept_from_gc(items: Iterator[T], every: int = FREEZE_EVERY) -> Iterator[T]:
         gc.unfreeze()
 
 
-def _check_duplicate(candidate: Candidate, seen: dict[str, int], column: str | None) -> None:
-    if candidate.source_id is None:
-        return
-    first = seen.setdefault(candidate.source_id, candidate.row)
-    if first != candidate.row:
-        raise RowRejected(Problem(
-            "duplicate_id", f"Mã “{candidate.source_id[:50]}” trùng với dòng {first}.",
-            f"Id '{candidate.source_id[:50]}' repeats row {first}."), column)
+def _duplicate(source_id: str | None, row: int, seen: dict[str, int]) -> Problem | None:
+    """Return the problem of an id an earlier row already gave, else None."""
+    if source_id is None:
+        return None
+    first = seen.setdefault(source_id, row)
+    if first == row:
+        return None
+    return Problem("duplicate_id", f"Mã “{source_id[:50]}” trùng với dòng {first}.",
+                   f"Id '{source_id[:50]}' repeats row {first}.")
 
 
 def _location_problem(reason: str, name: str | None) -> Problem:
@@ -221,8 +224,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}
-        candidates = _candidates(path, layer, catalog, options, report, scope, columns)
-        stage(session, kept_from_gc(with_progress(candidates, options.progress)))
+        rows = _staged_rows(path, layer, catalog, options, report, scope, columns)
+        stage(session, kept_from_gc(with_progress(rows, options.progress)))
         polygons = layer.geometry == "polygon"
         index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))

@@ -85,20 +85,20 @@ def _ewkb(geometry: shapely.Geometry) -> str:
     return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True)
 
 
-def _copy_row(seq: int, candidate: Candidate) -> tuple:
-    """Return the COPY row of a candidate (a point written straight from its numbers)."""
+def staging_fields(candidate: Candidate) -> tuple:
+    """Return a candidate's staging fields after ``seq`` (a point written straight from its numbers)."""
     if candidate.xy is not None:
         geom = _ewkb_point(*candidate.xy)
     else:
         geom = _ewkb(candidate.geometry) if candidate.geometry else None
-    return (seq, candidate.sheet, candidate.row, candidate.source_id,
+    return (candidate.sheet, candidate.row, candidate.source_id,
             name_key(str(candidate.props.get("name") or "")), geom,
             None if candidate.located else candidate.commune, candidate.district,
             orjson.dumps(candidate.props).decode())
 
 
-def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
-    """Bulk-load candidates (seq, candidate) into a temporary table via COPY."""
+def stage(session: Session, rows: Iterable[tuple]) -> int:
+    """Bulk-load rows ``(seq, *staging_fields(candidate))`` into a temporary table via COPY."""
     session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
     session.execute(text(_STAGING))
     raw = session.connection().connection.driver_connection
@@ -107,8 +107,8 @@ def stage(session: Session, candidates: Iterable[tuple[int, Candidate]]) -> int:
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
         " district_name, props) FROM STDIN"
     ) as copy:
-        for seq, candidate in candidates:
-            copy.write_row(_copy_row(seq, candidate))
+        for row in rows:
+            copy.write_row(row)
             count += 1
     session.execute(text("ANALYZE ingest_staging"))
     return count
