@@ -18,6 +18,8 @@ NEAREST_UNIT_METRES = 1000  # a point in a gap between commune polygons goes to 
 NEAREST_UNIT_DEGREES = 2 * NEAREST_UNIT_METRES / 111_000 / math.cos(math.radians(VIETNAM_BBOX[3]))
 PIECE_VERTICES = 64  # lowest-level units are cut into pieces this small for point-in-polygon
 
+StagedLocation = tuple[int, str, str | None, bool, float, float]  # seq, id, unit code, approximate, lon, lat
+
 _UNIT_CHAIN = """
 CREATE TEMP TABLE unit_chain ON COMMIT DROP AS
 WITH RECURSIVE chain AS (
@@ -103,7 +105,9 @@ def index_points(session: Session, polygons: bool) -> None:
     transaction (the update left HOT chains the index cannot vouch for to older snapshots).
     """
     point = _ROW_POINT[polygons].format(t="ingest_staging")
-    session.execute(text(f"CREATE INDEX ON ingest_staging USING gist (({point})); ANALYZE ingest_staging"))
+    session.execute(text(f"CREATE INDEX ON ingest_staging USING gist (({point}))"))
+    if polygons:  # the planner's statistics of the indexed expression (``stage`` analysed the columns)
+        session.execute(text("ANALYZE ingest_staging"))
 
 
 def place_in_pieces(session: Session, polygons: bool) -> None:
@@ -163,13 +167,16 @@ def unit_chains(session: Session) -> dict[str, dict[str, str]]:
             session.execute(text("SELECT code, units::text FROM unit_chain"))}
 
 
-def staged_locations(session: Session) -> Iterator[tuple[int, str, str | None, bool, float, float]]:
-    """Yield each staged row's (seq, id, unit code, approximate, lon, lat), streamed from the server."""
+def staged_locations(session: Session, polygons: bool) -> Iterator[StagedLocation]:
+    """Yield each staged row's (seq, id, unit code, approximate, lon, lat), streamed from the server.
+
+    A polygon layer's rows give their point on the surface, or the point a named unit gave them.
+    """
+    point = ("CASE WHEN GeometryType(geom) = 'POINT' THEN geom ELSE ST_PointOnSurface(geom) END"
+             if polygons else "geom")
     raw = session.connection().connection.driver_connection
     with raw.cursor(name="staged_locations") as cursor:
         cursor.itersize = 20_000
-        cursor.execute(
-            "SELECT seq, source_id, unit_code, approximate, ST_X(p), ST_Y(p) FROM ingest_staging,"
-            " LATERAL (SELECT CASE WHEN GeometryType(geom) = 'POINT' THEN geom"
-            " ELSE ST_PointOnSurface(geom) END AS p) q")
+        cursor.execute(f"SELECT seq, source_id, unit_code, approximate, ST_X(p), ST_Y(p)"  # noqa: S608
+                       f" FROM ingest_staging, LATERAL (SELECT {point} AS p) q")
         yield from cursor

@@ -183,14 +183,14 @@ def _location_problem(reason: str, name: str | None) -> Problem:
 
 
 def _apply_locations(report: Report, session: Session, rejected: list[tuple[int, str, str | None]],
-                     columns: dict[str, str | None]) -> None:
+                     columns: dict[str, str | None], polygons: bool) -> None:
     for seq, reason, name in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
         report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
-    for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session):
+    for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session, polygons):
         row = rows[seq]
         row.source_id, row.unit_codes, row.approximate = source_id, chains[unit_code], approximate
         row.lon, row.lat = round(lon, 7), round(lat, 7)
@@ -230,7 +230,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
-        _apply_locations(report, session, rejected, columns)
+        _apply_locations(report, session, rejected, columns, polygons)
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:
             options.inspect(session, layer, scope)
