@@ -21,22 +21,6 @@ from alembic import op
 revision = "0009"
 down_revision = "0008"
 
-_COLUMNS = """
-    id bigint NOT NULL DEFAULT nextval('feature_id_seq'),
-    layer_id text NOT NULL,
-    source_id text NOT NULL,
-    geom geometry(Geometry, 4326) NOT NULL,
-    props jsonb NOT NULL,
-    units jsonb NOT NULL DEFAULT '{}'::jsonb,
-    unit_code text,
-    approximate boolean NOT NULL DEFAULT false,
-    content_hash text NOT NULL,
-    source_row integer,
-    valid_from_pub bigint NOT NULL,
-    valid_to_pub bigint,
-    CONSTRAINT feature_check CHECK (valid_to_pub IS NULL OR valid_to_pub > valid_from_pub)
-"""
-
 _INDEXES = """
 CREATE INDEX feature_current_geom_idx ON feature USING gist (geom) WHERE valid_to_pub IS NULL;
 CREATE UNIQUE INDEX feature_current_key_idx ON feature (layer_id, source_id) WHERE valid_to_pub IS NULL;
@@ -110,7 +94,7 @@ def upgrade() -> None:
         ALTER INDEX feature_current_key_idx RENAME TO feature_flat_current_key_idx;
         ALTER INDEX feature_geom_all_idx RENAME TO feature_flat_geom_all_idx;
         ALTER INDEX feature_history_idx RENAME TO feature_flat_history_idx;
-        CREATE TABLE feature ({_COLUMNS},
+        CREATE TABLE feature (LIKE feature_flat INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
             PRIMARY KEY (layer_id, id),
             CONSTRAINT feature_valid_from_fkey FOREIGN KEY (layer_id, valid_from_pub)
                 REFERENCES publication (layer_id, id),
@@ -144,7 +128,7 @@ def downgrade() -> None:
         ALTER INDEX feature_current_key_idx RENAME TO feature_partitioned_current_key_idx;
         ALTER INDEX feature_geom_all_idx RENAME TO feature_partitioned_geom_all_idx;
         ALTER INDEX feature_history_idx RENAME TO feature_partitioned_history_idx;
-        CREATE TABLE feature ({_COLUMNS},
+        CREATE TABLE feature (LIKE feature_partitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
             PRIMARY KEY (id),
             FOREIGN KEY (layer_id) REFERENCES layer (id),
             FOREIGN KEY (valid_from_pub) REFERENCES publication (id),
