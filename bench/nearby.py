@@ -40,7 +40,6 @@ from sqlalchemy.orm import Session
 from bench.database import drop_database, recreate_database
 from bench.database import render as _render
 from epimap import localdb
-from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
 from layers.nearby import KNN_SQL, MAX_CANDIDATES

@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 
 from bench.database import drop_database, recreate_database
 from bench.database import render as _render
-from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
 from layers.store import sync_catalog

@@ -54,7 +54,6 @@ from sqlalchemy.exc import DBAPIError
 
 from bench.database import drop_database, recreate_database
 from bench.database import render as _render
-from epimap.cli import main as _epimap_main  # noqa: F401 - import first: epimap.demo needs it loaded
 from epimap.demo import load_demo_feeds
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
