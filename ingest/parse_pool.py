@@ -87,4 +87,3 @@ def parsed_rows(rows: Iterable[Row], headers: list[str], context: RowContext
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result(), strict=True)
-

@@ -20,7 +20,17 @@ from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
 from ingest.parse_pool import parsed_rows
-from ingest.publish import PublishInfo, Scope, current_count, diff, has_current, publish, resolve_scope, stage
+from ingest.publish import (
+    PublishInfo,
+    Scope,
+    current_count,
+    diff,
+    has_current,
+    publication_conflicts,
+    publish,
+    resolve_scope,
+    stage,
+)
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import RowContext
@@ -217,7 +227,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         raise unknown_layer(layer_id, catalog)
     name = options.source_name or path.name
     report = Report(file=name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
-    with session_scope(bind) as session:
+    with publication_conflicts(), session_scope(bind) as session:
         # Sorting and grouping a million staged rows spilled to disk with the server's default.
         session.execute(text("SET LOCAL work_mem = '256MB'"))
         sync_catalog(session, catalog)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import orjson
 import shapely
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from boundaries.names import name_key
@@ -151,6 +153,27 @@ def has_current(session: Session, layer: Layer) -> bool:
 
 def _scope_params(layer: Layer, scope: Scope) -> dict:
     return {"l": layer.id, "scope_level": scope.level, "scope": scope.code}
+
+
+# PostgreSQL aborts one of two transactions that wait on each other (two large publications
+# swapping partitions), or that it cannot serialize: the other one went through.
+_CONFLICT_STATES = frozenset({"40P01", "40001", "55P03"})  # deadlock, serialization, lock not available
+
+
+@contextmanager
+def publication_conflicts() -> Iterator[None]:
+    """Turn a publication PostgreSQL aborted for a concurrent one into a clear feed error."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in _CONFLICT_STATES:
+            raise
+        raise FeedError(
+            "publish_conflict",
+            "Một lần xuất bản khác chạy cùng lúc nên lần này bị hủy; chưa có gì được xuất bản."
+            " Hãy chạy lại.",
+            "Another publication ran at the same moment, so this one was cancelled; nothing was"
+            " published. Run it again.") from exc
 
 
 # A publication inserting at least this many rows, and at least half as many as its layer's partition

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError
-from ingest.publish import PublishInfo, diff, publish, resolve_scope
+from ingest.publish import PublishInfo, diff, publication_conflicts, publish, resolve_scope
 from ingest.report import Diff
 from layers.catalog import Layer
 from layers.store import get_publication, live_at
@@ -15,7 +15,7 @@ from layers.store import get_publication, live_at
 def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
              scope_code: str | None = None) -> tuple[int, Diff]:
     """Publish the layer's features as they were at ``publication_id``; return (new id, diff)."""
-    with session_scope(bind) as session:
+    with publication_conflicts(), session_scope(bind) as session:
         target = get_publication(session, layer, publication_id)
         if target is None:
             raise FeedError("unknown_publication",

@@ -1,13 +1,16 @@
 """Publishing a large snapshot by rebuilding the layer's partition: when it is chosen, what the
-swapped-in partition holds (indexes, keys, history, overview), and that it ends as row by row does."""
+swapped-in partition holds (indexes, keys, history, overview), and that it ends as row by row does;
+a publication PostgreSQL aborts for a concurrent one."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from epimap.db import session_scope
 from ingest import publish as publish_module
+from ingest.errors import FeedError
 from ingest.rollback import rollback
 from layers.catalog import default_catalog
 from layers.overview import build_overview
@@ -105,3 +108,30 @@ def test_a_small_publication_keeps_the_partition(connection, tmp_path):
     report = run(connection, changed_checkpoints(tmp_path / "chot_moi.csv"), "checkpoints")
     assert report.publication is not None and len(current_features(connection, "checkpoints")) == 24
     assert _partition_oid(connection, "checkpoints") == before
+
+
+def _publish_failing_with(state: str):
+    """Return a ``publish`` that fails as PostgreSQL does, with that SQLSTATE, after its first rows."""
+    real = publish_module.publish
+
+    def failing(session, *args):
+        real(session, *args)
+        session.execute(text(f"DO $$ BEGIN RAISE EXCEPTION 'aborted' USING ERRCODE = '{state}'; END $$"))
+
+    return failing
+
+
+def test_a_publication_aborted_for_a_concurrent_one_is_a_clear_feed_error(connection, tmp_path, monkeypatch):
+    before = layer_counts(connection)
+    monkeypatch.setattr("ingest.pipeline.publish", _publish_failing_with("40P01"))  # deadlock_detected
+    with pytest.raises(FeedError) as raised:
+        run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")
+    assert raised.value.code == "publish_conflict"
+    assert "chạy lại" in raised.value.message_vi and "Run it again" in raised.value.message_en
+    assert layer_counts(connection) == before
+
+
+def test_other_database_errors_are_not_called_conflicts(connection, tmp_path, monkeypatch):
+    monkeypatch.setattr("ingest.pipeline.publish", _publish_failing_with("22012"))  # division_by_zero
+    with pytest.raises(DBAPIError):
+        run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")

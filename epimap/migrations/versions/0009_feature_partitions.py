@@ -35,10 +35,15 @@ _FUNCTIONS = r"""
 CREATE FUNCTION feature_partition(layer text) RETURNS text LANGUAGE sql IMMUTABLE
 RETURN 'feature_' || layer;
 
-CREATE FUNCTION create_feature_partition() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION add_feature_partition(layer text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('CREATE TABLE %I PARTITION OF feature FOR VALUES IN (%L)',
-                   feature_partition(NEW.id), NEW.id);
+                   feature_partition(layer), layer);
+END $$;
+
+CREATE FUNCTION create_feature_partition() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM add_feature_partition(NEW.id);
     RETURN NULL;
 END $$;
 
@@ -107,12 +112,7 @@ def upgrade() -> None:
         ALTER SEQUENCE feature_id_seq OWNED BY feature.id;
         {_INDEXES}
         {_FUNCTIONS}
-        DO $$ DECLARE layer_id text; BEGIN
-            FOR layer_id IN SELECT id FROM layer LOOP
-                EXECUTE format('CREATE TABLE %I PARTITION OF feature FOR VALUES IN (%L)',
-                               feature_partition(layer_id), layer_id);
-            END LOOP;
-        END $$;
+        SELECT add_feature_partition(id) FROM layer;
         INSERT INTO feature SELECT * FROM feature_flat;
         DROP TABLE feature_flat;
         -- The walk's cursor names the layer as a parameter: custom plans re-planned the partitioned
@@ -131,6 +131,7 @@ def downgrade() -> None:
         DROP TRIGGER layer_feature_partition ON layer;
         DROP FUNCTION swap_feature_partition(text, text);
         DROP FUNCTION create_feature_partition();
+        DROP FUNCTION add_feature_partition(text);
         ALTER TABLE feature RENAME TO feature_partitioned;
         ALTER INDEX feature_pkey RENAME TO feature_partitioned_pkey;
         ALTER INDEX feature_current_geom_idx RENAME TO feature_partitioned_current_geom_idx;
