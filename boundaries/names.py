@@ -49,6 +49,7 @@ def _strip_marks_slowly(text: str) -> str:
 # reordering of marks only moves marks, which are dropped), so one str.translate does the same.
 _NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
 _MARK = re.compile("[\u0300-\u036f]")  # the only Latin-range characters that strip to nothing
+_NOT_PLAIN_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff]")  # _NOT_LATIN or _MARK, in one search
 _STRIP_TABLE = {code: _strip_marks_slowly(chr(code))
                 for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block}
 
@@ -81,7 +82,7 @@ def fold(text: str) -> str:
 
 def _flat(s: str) -> tuple[str, list[int] | None]:
     """Return *s* stripped of marks and each flat character's index in *s* (None: the same)."""
-    if _NOT_LATIN.search(s) is None and _MARK.search(s) is None:
+    if _NOT_PLAIN_LATIN.search(s) is None:
         return s.translate(_STRIP_TABLE), None  # one character for one character
     chars: list[str] = []
     pos: list[int] = []
@@ -158,12 +159,19 @@ def name_key(name: str) -> str:
     s = unicodedata.normalize("NFC", name).strip()
     flat, pos = _flat(s)
     if pos is None and not _ANY_KIND.match(flat):  # no kind to split off; flat is s's marks stripped
-        return _words_key(_NON_WORD.sub(" ", flat))
+        return _words_key(flat.translate(_GAPS_TABLE))
     return _key(split_kind(name)[1])
+
+
+# Each character _NON_WORD matches, to a space: in one str.translate, what its substitution does to
+# the words of a name stripped by _STRIP_TABLE (whose non-word characters all lie below U+0250).
+_GAPS_TABLE = {code: " " for code in range(0x250) if _NON_WORD.match(chr(code))}
 
 
 def _words_key(folded: str) -> str:
     """Join folded words, dropping leading zeros from numeric ones."""
+    if "0" not in folded:  # no word to strip zeros from
+        return " ".join(folded.split())
     return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in folded.split())
 
 

@@ -296,3 +296,24 @@ def test_name_key_equivalences(a: str, b: str) -> None:
 
 def test_name_key_keeps_roman_numerals() -> None:
     assert name_key("Xã Cây Trường II") == "cay truong ii"
+
+
+def _reference_key(name: str) -> str:
+    """Return the key of a name without a kind word, from fold alone (no table shortcuts)."""
+    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(name).split())
+
+
+@pytest.mark.parametrize("name", [
+    "Điểm lấy mẫu Thới Hòa số 1", "Trạm Y tế (cũ) – khu 3/2", "Nhà thuốc «An Bình» #07",
+    "Bệnh viện 30-4, số 00", "Chợ Bến_Cát × 2", "Cơ sở ½ Đồng Nai; 0", "Ấp 1.5 Tân Định",
+    "Ñandú ß Ørsted Æble", "Café  ­ soft hyphen", "0012 Tân Uyên 010", "Trạm  \t Y tế\u00a0Dĩ An",
+])
+def test_name_key_without_kind_equals_folded_words(name: str) -> None:
+    assert split_kind(name)[0] is None
+    assert name_key(name) == _reference_key(name)
+
+
+def test_name_key_of_every_latin_character_equals_folded_words() -> None:
+    for code in [*range(0x20, 0x250), *range(0x1E00, 0x1F00)]:
+        name = f"An {chr(code)}b 0{chr(code)}1"
+        assert name_key(name) == _reference_key(name), hex(code)
