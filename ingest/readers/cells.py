@@ -158,6 +158,7 @@ def is_label(value: Any) -> bool:
 
 _TOTAL = re.compile(r"(tong cong|tong so|tong|cong|grand total|sub-? ?total|totals?)\b(.*)")
 _TOTAL_STARTS = frozenset(("ton", "con", "gra", "sub", "tot"))  # how _TOTAL's words start
+_TOTAL_PAIRS = frozenset(start[:2] for start in _TOTAL_STARTS)
 _HEAD_CHARS = 12
 _TOTAL_NEXT_WORDS = {"toan", "cac", "chung", "so", "cong", "ca", "theo", "huyen", "tinh", "xa"}
 _NOTE = re.compile(
@@ -175,8 +176,13 @@ def is_total_label(text: str) -> bool:
     >>> [is_total_label(t) for t in ["Tổng công ty Becamex", "Công an", "Cộng đồng"]]
     [False, False, False]
     """
-    if text.lstrip()[:1].lower() not in ("t", "c", "g", "s"):
+    stripped = text.lstrip()
+    first = stripped[:1].lower()
+    if first not in ("t", "c", "g", "s"):
         return False
+    second = stripped[1:2].translate(_FOLD_TABLE).lower()  # "" for a combining mark: fold drops it
+    if second and second.isascii() and first + second not in _TOTAL_PAIRS:
+        return False  # fold(text) starts with these two letters, as no word of _TOTAL does
     head = fold(text[:_HEAD_CHARS])  # folding works character by character: a prefix of fold(text)
     if len(head) >= 3 and head[:3] not in _TOTAL_STARTS:
         return False

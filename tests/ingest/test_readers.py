@@ -608,3 +608,27 @@ def test_no_header(tmp_path: Path) -> None:
     titles = tmp_path / "tieu_de.csv"
     titles.write_text("BÁO CÁO\nKhông có bảng\n", "utf-8")
     feed_error("no_header", lambda: read_all(titles))
+
+
+def _total_by_fold(text: str) -> bool:
+    """Tell whether a text labels a totals row, from its whole fold (no quick first tests)."""
+    from ingest.readers.cells import _TOTAL, _TOTAL_NEXT_WORDS, fold
+    match = _TOTAL.match(fold(text))
+    if not match:
+        return False
+    rest = match.group(2).strip()
+    return not rest or rest[0] in ":=-–—(.,;" or rest[0].isdigit() or rest.split()[0] in _TOTAL_NEXT_WORDS
+
+
+def test_total_labels_quick_tests_agree_with_the_fold() -> None:
+    from ingest.readers.cells import is_total_label
+    seconds = [chr(c) for c in [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00)]]
+    tails = ["ng cộng: 43", "ng", "tal", "b-total 5", "and total", "ng công ty", "ng số", ""]
+    checked = totals = 0
+    for first in "tTcCgGsS ":
+        for second in seconds:
+            for tail in tails:
+                text = f" {first}{second}{tail}"
+                assert is_total_label(text) == _total_by_fold(text), repr(text)
+                checked, totals = checked + 1, totals + _total_by_fold(text)
+    assert totals > 50 and checked > 10_000  # the loop did meet totals, diacritics and marks included
