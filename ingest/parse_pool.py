@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from ingest.publish import staging_fields
+from ingest.publish import staging_line
 from ingest.readers import Row
 from ingest.rows import RowContext, RowRejected, parse_row
 
@@ -25,8 +25,8 @@ PARALLEL_FROM_ROWS = 20_000  # rows parsed here before workers start (a smaller 
 BATCH_ROWS = 1_000
 IN_FLIGHT = 4  # batches sent ahead per worker
 
-# (staging fields, source id, warnings) of an accepted row; (None, problem, column) of a rejected one
-Outcome = tuple[tuple | None, Any, Any]
+# (staging line, source id, warnings) of an accepted row; (None, problem, column) of a rejected one
+Outcome = tuple[str | None, Any, Any]
 
 _context: RowContext | None = None  # a worker's, set once when it starts
 
@@ -37,7 +37,7 @@ def outcome(row: Row, context: RowContext) -> Outcome:
         candidate = parse_row(row, context)
     except RowRejected as rejected:
         return None, rejected.problem, rejected.column
-    return staging_fields(candidate), candidate.source_id, candidate.warnings
+    return staging_line(candidate), candidate.source_id, candidate.warnings
 
 
 def _start(context: RowContext) -> None:

@@ -104,8 +104,8 @@ def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) 
 
 
 def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions, report: Report,
-                 scope: Scope, location_columns: dict[str, str | None]) -> Iterator[tuple]:
-    """Yield the staging rows of the rows that parse, recording every rejection and warning."""
+                 scope: Scope, location_columns: dict[str, str | None]) -> Iterator[str]:
+    """Yield the staging lines of the rows that parse, recording every rejection and warning."""
     seen_ids: dict[str, int] = {}
     for table in _tables(path, layer, catalog, options):
         columns = map_headers(table.headers, layer, catalog)
@@ -116,8 +116,8 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
         report.ignored_columns.extend(c for c in columns.ignored if c not in report.ignored_columns)
         context = RowContext(layer, columns, province_code=scope.province)
         id_column = columns.location.get("source_id")
-        for row, (fields, found, column_or_warnings) in parsed_rows(table.rows, table.headers, context):
-            if fields is None:
+        for row, (line, found, column_or_warnings) in parsed_rows(table.rows, table.headers, context):
+            if line is None:
                 report.rows.append(RowResult.rejected(row.sheet, row.number, found, column_or_warnings))
                 continue
             problem = _duplicate(found, row.number, seen_ids)
@@ -128,7 +128,7 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
             for warning, column in column_or_warnings:
                 result.warn(warning, column)
             report.rows.append(result)
-            yield (len(report.rows) - 1, *fields)
+            yield f"{len(report.rows) - 1}\t{line}"
         report.skipped_rows.extend((table.sheet, n, why) for n, why in table.skipped)
 
 

@@ -1,17 +1,20 @@
 """Publishing a large snapshot by rebuilding the layer's partition: when it is chosen, what the
 swapped-in partition holds (indexes, keys, history, overview), and that it ends as row by row does;
-a publication PostgreSQL aborts for a concurrent one."""
+a publication PostgreSQL aborts for a concurrent one; staged rows keep every character."""
 
 from __future__ import annotations
 
 import pytest
+import shapely
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from boundaries.names import name_key
 from epimap.db import session_scope
 from ingest import publish as publish_module
 from ingest.errors import FeedError
 from ingest.rollback import rollback
+from ingest.rows import Candidate
 from layers.catalog import default_catalog
 from layers.overview import build_overview
 from tests.ingest.builders import changed_checkpoints, current_features, latest_publication, layer_counts
@@ -135,3 +138,28 @@ def test_other_database_errors_are_not_called_conflicts(connection, tmp_path, mo
     monkeypatch.setattr("ingest.pipeline.publish", _publish_failing_with("22012"))  # division_by_zero
     with pytest.raises(DBAPIError):
         run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")
+
+
+def test_staged_lines_keep_every_character_of_the_row(connection):
+    tricky = 'Tab\there, new\nline, CR\r, back\\slash \\N "quote" \x0b ừ'
+    candidates = [
+        Candidate(sheet=tricky, row=7, props={"name": f"Chốt {tricky}", "note": None, "n": 2.5},
+                  geometry=None, source_id=tricky, district=tricky, xy=(106.65, 10.98)),
+        Candidate(sheet=None, row=8, props={"name": "\\"}, geometry=None, commune=tricky, district=None),
+        Candidate(sheet="S", row=9, props={"name": "Vùng"}, source_id="\\.",
+                  geometry=shapely.box(106.6, 10.9, 106.7, 11.0)),
+    ]
+    lines = [f"{seq}\t{publish_module.staging_line(c)}" for seq, c in enumerate(candidates)]
+    with session_scope(connection) as session:
+        assert publish_module.stage(session, iter(lines)) == 3
+        staged = session.execute(text(
+            "SELECT seq, sheet, row_no, source_id, name_key, ST_AsText(geom), commune_name, district_name,"
+            " props FROM ingest_staging ORDER BY seq")).all()
+        session.execute(text("DROP TABLE ingest_staging"))
+    assert [tuple(r) for r in staged] == [
+        (0, tricky, 7, tricky, name_key(f"Chốt {tricky}"), "POINT(106.65 10.98)", None,
+         tricky, candidates[0].props),
+        (1, None, 8, None, "", None, tricky, None, {"name": "\\"}),
+        (2, "S", 9, "\\.", "vung", "POLYGON((106.7 10.9,106.7 11,106.6 11,106.6 10.9,106.7 10.9))", None,
+         None, {"name": "Vùng"}),
+    ]
