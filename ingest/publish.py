@@ -110,11 +110,13 @@ def staging_line(candidate: Candidate) -> str:
         geom = _ewkb_point(*candidate.xy)
     else:
         geom = _ewkb(candidate.geometry) if candidate.geometry else None
-    fields = (candidate.sheet, str(candidate.row), candidate.source_id,
-              name_key(str(candidate.props.get("name") or "")), geom,
-              None if candidate.located else candidate.commune, candidate.district,
-              orjson.dumps(candidate.props).decode())
-    return "\t".join(map(_copy_text, fields)) + "\n"
+    props = orjson.dumps(candidate.props).decode()  # JSON escapes every control character
+    # The row number, the name key (words and spaces) and hex EWKB need no escaping.
+    return "\t".join((
+        _copy_text(candidate.sheet), str(candidate.row), _copy_text(candidate.source_id),
+        name_key(str(candidate.props.get("name") or "")), geom or "\\N",
+        _copy_text(None if candidate.located else candidate.commune), _copy_text(candidate.district),
+        props.replace("\\", "\\\\"))) + "\n"
 
 
 STAGE_WRITE_LINES = 1000  # lines handed to the driver at once

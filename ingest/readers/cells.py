@@ -207,6 +207,22 @@ def _plain_cell_differs(cells: list[Any], header_keys: list[str]) -> bool:
     return False
 
 
+def _plainly_data(cells: list[Any], header_keys: list[str] | None) -> bool:
+    """Tell whether a row is data by the quick tests that settle most rows: its first three cells
+    hold text (so it is neither blank nor a note), none of the first two labels a total, and a text
+    cell differs from the header."""
+    if len(cells) < 3:
+        return False
+    a, b, c = cells[0], cells[1], cells[2]
+    if not (type(a) is str and type(b) is str and type(c) is str):
+        return False
+    if not a or not b or not c or a.isspace() or b.isspace() or c.isspace():
+        return False
+    if is_total_label(a) or is_total_label(b):
+        return False
+    return not header_keys or _plain_cell_differs(cells, header_keys)
+
+
 def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str | None:
     """Return why a row below the header is not data ("blank", "total", "note", …), or None.
 
@@ -220,6 +236,8 @@ def skip_reason(cells: list[Any], header_keys: list[str] | None = None) -> str |
     >>> skip_reason(["STT", " Tên "], ["stt", "ten"])
     'repeated_header'
     """
+    if _plainly_data(cells, header_keys):
+        return None
     filled = []  # the first three filled cells are all the tests below look at
     for c, v in enumerate(cells):
         if not (v is None or (isinstance(v, str) and (not v or v.isspace()))):  # is_blank, inlined

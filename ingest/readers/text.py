@@ -32,7 +32,6 @@ from typing import BinaryIO
 from charset_normalizer import from_bytes
 
 from ingest.errors import FeedError
-from ingest.readers.cells import nfc
 from ingest.readers.header import HeaderHint
 from ingest.readers.table import Limits, Table, build_table, cell_too_large, check_row
 
@@ -217,16 +216,17 @@ def _check_text(text: str) -> None:
         )
 
 
-def _nfc_fields(fields: list[str]) -> list[str]:
-    """Return the fields in NFC, normalising the row in one call when no field holds a NUL.
+def _nfc_fields(fields: list[str], number: int) -> list[str]:
+    """Return the fields in NFC, normalising the row in one call; refuse a field holding a NUL.
 
     NUL composes with nothing, so normalisation never reaches across it.
     """
     line = "\x00".join(fields)
+    if line.count("\x00") > max(len(fields) - 1, 0):
+        raise not_a_table(f"dòng {number} có ký tự NUL (dữ liệu nhị phân)",
+                          f"row {number} contains NUL characters (binary data)")
     if line.isascii():
         return fields
-    if line.count("\x00") != len(fields) - 1:
-        return [nfc(f) for f in fields]
     return unicodedata.normalize("NFC", line).split("\x00")
 
 
@@ -239,14 +239,9 @@ def _records(
     try:
         for fields in reader:
             number += 1
-            cells = _nfc_fields(fields)
+            cells = _nfc_fields(fields, number)
             while cells and not cells[-1]:
                 cells.pop()
-            if "\x00" in "".join(cells):
-                raise not_a_table(
-                    f"dòng {number} có ký tự NUL (dữ liệu nhị phân)",
-                    f"row {number} contains NUL characters (binary data)",
-                )
             if len(cells) > limits.max_columns or sum(map(len, cells)) > limits.max_cell_chars:
                 check_row(cells, None, number, limits)
             yield number, cells

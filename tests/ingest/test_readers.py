@@ -16,6 +16,7 @@ import xlwt
 
 from ingest.errors import FeedError
 from ingest.readers import Limits, Row, Table, read_tables
+from ingest.readers import cells as cell_rules
 from ingest.readers.text import detect_encoding, looks_vietnamese_cp1258, sniff_delimiter
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "feeds" / "binh_duong"
@@ -601,6 +602,15 @@ def test_binary_and_html_are_not_tables(tmp_path: Path) -> None:
     feed_error("unsupported_format", lambda: read_all(html))
 
 
+def test_a_nul_after_the_sampled_head_names_its_row(tmp_path: Path) -> None:
+    lines = ["Mã,Tên điểm"] + [f"{i},Điểm số {i}" for i in range(1, 6000)] + ["6000,Đi\x00ểm", "6001,Cuối"]
+    path = tmp_path / "nul_xa.csv"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    assert path.stat().st_size > 64 * 1024
+    error = feed_error("not_a_table", lambda: read_all(path))
+    assert "row 6001 " in error.message_en and "dòng 6001 " in error.message_vi
+
+
 def test_no_header(tmp_path: Path) -> None:
     path = tmp_path / "so.csv"
     path.write_text("1,2,3\n4,5,6\n", "utf-8")
@@ -612,16 +622,16 @@ def test_no_header(tmp_path: Path) -> None:
 
 def _total_by_fold(text: str) -> bool:
     """Tell whether a text labels a totals row, from its whole fold (no quick first tests)."""
-    from ingest.readers.cells import _TOTAL, _TOTAL_NEXT_WORDS, fold
-    match = _TOTAL.match(fold(text))
+    match = cell_rules._TOTAL.match(cell_rules.fold(text))
     if not match:
         return False
     rest = match.group(2).strip()
-    return not rest or rest[0] in ":=-–—(.,;" or rest[0].isdigit() or rest.split()[0] in _TOTAL_NEXT_WORDS
+    if not rest or rest[0] in ":=-–—(.,;" or rest[0].isdigit():
+        return True
+    return rest.split()[0] in cell_rules._TOTAL_NEXT_WORDS
 
 
 def test_total_labels_quick_tests_agree_with_the_fold() -> None:
-    from ingest.readers.cells import is_total_label
     seconds = [chr(c) for c in [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00)]]
     tails = ["ng cộng: 43", "ng", "tal", "b-total 5", "and total", "ng công ty", "ng số", ""]
     checked = totals = 0
@@ -629,6 +639,24 @@ def test_total_labels_quick_tests_agree_with_the_fold() -> None:
         for second in seconds:
             for tail in tails:
                 text = f" {first}{second}{tail}"
-                assert is_total_label(text) == _total_by_fold(text), repr(text)
+                assert cell_rules.is_total_label(text) == _total_by_fold(text), repr(text)
                 checked, totals = checked + 1, totals + _total_by_fold(text)
     assert totals > 50 and checked > 10_000  # the loop did meet totals, diacritics and marks included
+
+
+@pytest.mark.parametrize(("row", "reason"), [
+    (["Trạm Y tế Phú Cường", "Số 5, đường 30/4", "Phú Cường", "10.98"], None),
+    (["1", "Tổng cộng", "43", "điểm"], "total"),
+    (["Cộng", "Toàn tỉnh", "43", ""], "total"),
+    (["STT", "Tên", "Vĩ độ", "Kinh độ"], "repeated_header"),
+    (["stt ", "TÊN", "vi do", "Kinh  độ"], "repeated_header"),
+    (["", "Ghi chú: số liệu tạm tính", "", ""], "note"),
+    (["  ", "\t", "", None], "blank"),
+    (["Sub-total", "12", "x"], "total"),
+    (["Sửa", "Tổng", "x"], "total"),
+    (["Sửa", "Tông", "x"], "total"),
+    (["Toàn", "Công ty", "x"], None),
+])
+def test_rows_with_three_text_cells_are_skipped_for_the_same_reasons(row, reason) -> None:
+    header_keys = [cell_rules.fold(h) for h in ["STT", "Tên", "Vĩ độ", "Kinh độ"]]
+    assert cell_rules.skip_reason(row, header_keys) == reason
