@@ -1,10 +1,10 @@
 """Parse a large feed's rows in other processes while this one reads the file and stages the rows.
 
-Parsing a row (typed attributes, coordinates, the staging fields) costs about twice what reading
+Parsing a row (typed attributes, coordinates, its staging line) costs about twice what reading
 it does, so a feed that proves large (``PARALLEL_FROM_ROWS``) sends its further rows, in batches,
 to worker processes and takes their outcomes back in order.  A row travels as its number and its
-cell values (the header is sent once per batch); an outcome as the staging fields of an accepted
-row with its id and warnings, or the problem and column of a rejected one.
+cell values (the header is sent once per batch); an outcome as the staging line (COPY text) of an
+accepted row with its id and warnings, or the problem and column of a rejected one.
 """
 
 from __future__ import annotations

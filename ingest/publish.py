@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -132,15 +133,10 @@ def stage(session: Session, lines: Iterable[str]) -> int:
         "COPY ingest_staging (seq, sheet, row_no, source_id, name_key, geom, commune_name,"
         " district_name, props) FROM STDIN"
     ) as copy:
-        pending: list[str] = []
-        for line in lines:
-            pending.append(line)
-            if len(pending) == STAGE_WRITE_LINES:
-                copy.write("".join(pending))
-                count += len(pending)
-                pending.clear()
-        copy.write("".join(pending))
-        count += len(pending)
+        lines = iter(lines)
+        for chunk in iter(lambda: list(itertools.islice(lines, STAGE_WRITE_LINES)), []):
+            copy.write("".join(chunk))
+            count += len(chunk)
     session.execute(text("ANALYZE ingest_staging"))
     return count
 
