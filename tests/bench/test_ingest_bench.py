@@ -68,9 +68,9 @@ def test_smoke_run_prints_both_tables_ratios_and_targets():
         assert (epimap["rows"], epimap["loaded"]) == (rows, rows - rejected)
         for measured in (ogr, epimap):
             assert measured["wall"] > 0 and measured["rss"] > 0 and measured["rate"] > 0
-            # The wall time prints rounded to 0.01 s: allow for that rounding, not more.
+            # Walls print rounded to 0.01 s and rates to a whole row: allow for that rounding, no more.
             slowest, fastest = measured["wall"] + 0.006, max(measured["wall"] - 0.006, 0.001)
-            assert rows / slowest <= measured["rate"] <= rows / fastest
+            assert rows / slowest - 0.5 <= measured["rate"] <= rows / fastest + 0.5
         assert f"ogr2ogr: {rows - without_point:,} rows with a point" in section
         accepted = rows - rejected
         assert (f"epimap accepted {accepted:,} of {rows:,} rows (expected {accepted:,}),"
