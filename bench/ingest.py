@@ -8,13 +8,15 @@
 2. generates an N-row CSV shaped like the CDC's testing-sites feed, with points drawn uniformly
    inside the province polygon (and its communes), plus planted bad rows: 0.1 % outside the
    province, 0.1 % without a name (both rejected), 0.5 % located only by their commune name;
-3. times ``ogr2ogr`` loading it into PostGIS, then ``epimap ingest --layer testing_sites``
-   (full validation, commune assignment, publication), each from empty tables, each under a tiny
-   stdlib parent that reaps it with ``os.wait4``: wall seconds, CPU seconds and peak RSS of that
-   process alone (the database server's work shows in the wall time only);
+3. times ``ogr2ogr`` loading it into PostGIS, the raw PostGIS floor (``bench.ingest_floor``: the
+   least SQL that stores the rows located and indexed as epimap stores them), then ``epimap ingest
+   --layer testing_sites`` (full validation, commune assignment, publication), each from empty
+   tables, each under a tiny stdlib parent that reaps it with ``os.wait4``: wall seconds, CPU
+   seconds and peak RSS of that process alone (the database server's work shows in the wall time
+   only);
 4. does the same for an XLSX workbook (openpyxl write-only; ogr2ogr's XLSX driver builds the
    points through its SQLite dialect);
-5. prints a table per format, the epimap/ogr2ogr wall-time ratio and the targets (within 1.5×
+5. prints a table per format, the floor's and epimap's ratios and the targets (within 1.5×
    of ogr2ogr; peak RSS under 1 GB) with PASS/MISS.  Exit status is 0 unless a tool fails or
    epimap accepts a different number of rows than planted.
 """
@@ -41,7 +43,9 @@ from sqlalchemy import URL, Engine, create_engine, make_url, text
 
 from bench.database import drop_database, recreate_database
 from bench.database import render as _render
+from bench.ingest_floor import FLOOR_TABLE, floor_script
 from epimap.settings import load_settings
+from ingest.locate import PIECE_VERTICES
 
 DEFAULT_DATABASE = "epimap_bench"
 LAYER = "testing_sites"
@@ -86,7 +90,7 @@ def prepare_database(url: URL) -> Engine:
 def reset_layers(engine: Engine) -> None:
     """Empty the published features and the ogr2ogr tables, so every run starts from nothing."""
     with engine.connect() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS ogr_sites, ogr_sites_xlsx"))
+        conn.execute(text(f"DROP TABLE IF EXISTS ogr_sites, ogr_sites_xlsx, {FLOOR_TABLE}"))
         conn.execute(text("TRUNCATE feature, publication, cluster_overview RESTART IDENTITY CASCADE"))
 
 
@@ -333,6 +337,19 @@ def run_ogr2ogr(engine: Engine, url: URL, path: Path, rows: int, workdir: Path) 
     return result
 
 
+def run_floor(engine: Engine, url: URL, path: Path, data: Dataset, workdir: Path) -> Measured:
+    """Store a CSV's rows located and indexed as epimap does, in raw SQL (``bench.ingest_floor``)."""
+    conninfo, extra = pg_conninfo(url)
+    script = workdir / "floor.sql"
+    script.write_text(floor_script(path.resolve(), LAYER, SET_NAME, "commune", PIECE_VERTICES), "utf-8")
+    cmd = ["psql", "-X", "-q", "-d", conninfo.removeprefix("PG:"), "-f", str(script)]
+    result = Measured("postgis", data.rows, log=workdir / "postgis.log")
+    result.wall, result.cpu, result.rss_mb, result.returncode = run_child(cmd, {**os.environ, **extra},
+                                                                          result.log)
+    result.loaded = _count(engine, f"SELECT count(*) FROM {FLOOR_TABLE}")  # noqa: S608 - a constant
+    return result
+
+
 def epimap_command() -> list[str]:
     """Return the ``epimap`` console script next to this interpreter, or a ``python -c`` fallback."""
     script = Path(sys.executable).with_name("epimap")
@@ -389,7 +406,12 @@ def print_table(title: str, results: list[Measured]) -> None:
         if not r.ok:
             print(f"--- {r.tool} output (last lines) ---\n{_tail(r.log)}")
     tools = {r.tool: r for r in results}
-    epimap, ogr = tools.get("epimap"), tools.get("ogr2ogr")
+    epimap, ogr, floor = tools.get("epimap"), tools.get("ogr2ogr"), tools.get("postgis")
+    if floor and ogr and floor.ok and ogr.ok and ogr.wall > 0:
+        print(f"floor raw PostGIS/ogr2ogr wall time: {floor.wall / ogr.wall:.2f}x"
+              " (the SQL alone that stores epimap's located, indexed rows; no validation)")
+    if floor and epimap and floor.ok and epimap.ok and floor.wall > 0:
+        print(f"ratio epimap/raw PostGIS wall time: {epimap.wall / floor.wall:.2f}x")
     if epimap and ogr and epimap.ok and ogr.ok and ogr.wall > 0:
         ratio = epimap.wall / ogr.wall
         verdict = "PASS" if ratio <= RATIO_TARGET else "MISS"
@@ -403,11 +425,15 @@ def print_table(title: str, results: list[Measured]) -> None:
 
 def bench_format(engine: Engine, url: URL, data: Dataset, path: Path, workdir: Path,
                  with_ogr: bool) -> list[Measured]:
-    """Run ogr2ogr (optionally) and epimap over one file, each from empty tables."""
+    """Run ogr2ogr (optionally), the raw PostGIS floor (CSV only) and epimap over one file, each
+    from empty tables."""
     results = []
     if with_ogr:
         reset_layers(engine)
         results.append(run_ogr2ogr(engine, url, path, data.rows, workdir))
+    if path.suffix == ".csv" and shutil.which("psql"):
+        reset_layers(engine)
+        results.append(run_floor(engine, url, path, data, workdir))
     reset_layers(engine)
     results.append(run_epimap(engine, url, path, data, workdir))
     return results

@@ -47,6 +47,24 @@ def _xlsx_driver() -> bool:
     return "XLSX" in formats.stdout
 
 
+def _ratio_allows(printed: float, over: dict[str, float], under: dict[str, float]) -> bool:
+    """Tell whether a printed wall-time ratio fits the printed walls, each rounded to 0.01 s."""
+    low = (over["wall"] - 0.006) / (under["wall"] + 0.006)
+    high = (over["wall"] + 0.006) / max(under["wall"] - 0.006, 0.001)
+    return low - 0.01 <= printed <= high + 0.01
+
+
+def _check_floor(section: str, ogr: dict[str, float], epimap: dict[str, float], accepted: int) -> None:
+    """The raw PostGIS floor stores the rows epimap accepts, and its ratios are printed."""
+    floor = _table_row(section, "postgis")
+    assert (floor["loaded"], epimap["loaded"]) == (accepted, accepted)
+    for line, over, under in (("floor raw PostGIS/ogr2ogr", floor, ogr),
+                              ("ratio epimap/raw PostGIS", epimap, floor)):
+        found = re.search(rf"^{line} wall time: (\d+\.\d\d)x", section, re.M)
+        assert found, section
+        assert _ratio_allows(float(found.group(1)), over, under)
+
+
 def test_smoke_run_prints_both_tables_ratios_and_targets():
     command = [sys.executable, "-m", "bench.ingest", "--smoke", "--database", DATABASE]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
@@ -72,6 +90,8 @@ def test_smoke_run_prints_both_tables_ratios_and_targets():
             slowest, fastest = measured["wall"] + 0.006, max(measured["wall"] - 0.006, 0.001)
             assert rows / slowest - 0.5 <= measured["rate"] <= rows / fastest + 0.5
         assert f"ogr2ogr: {rows - without_point:,} rows with a point" in section
+        if title.startswith("CSV"):
+            _check_floor(section, ogr, epimap, rows - rejected)
         accepted = rows - rejected
         assert (f"epimap accepted {accepted:,} of {rows:,} rows (expected {accepted:,}),"
                 f" rejected {rejected}: OK") in section
@@ -79,9 +99,7 @@ def test_smoke_run_prints_both_tables_ratios_and_targets():
                           section, re.M)
         assert ratio, section
         value = float(ratio.group(1))
-        low = (epimap["wall"] - 0.006) / (ogr["wall"] + 0.006)  # walls print rounded to 0.01 s
-        high = (epimap["wall"] + 0.006) / max(ogr["wall"] - 0.006, 0.001)
-        assert low - 0.01 <= value <= high + 0.01
+        assert _ratio_allows(value, epimap, ogr)
         assert ratio.group(2) == ("PASS" if value <= 1.5 else "MISS")
         rss = re.search(r"^epimap peak RSS: (\d+) MB \(target < 1024 MB\): (PASS|MISS)$", section, re.M)
         assert rss, section
