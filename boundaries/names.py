@@ -48,8 +48,9 @@ def _strip_marks_slowly(text: str) -> str:
 # Over Latin letters and combining marks, lowercasing and NFD work character by character (the
 # reordering of marks only moves marks, which are dropped), so one str.translate does the same.
 _NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
-_MARK = re.compile("[\u0300-\u036f]")  # the only Latin-range characters that strip to nothing
-_NOT_PLAIN_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff]")  # _NOT_LATIN or _MARK, in one search
+# _NOT_LATIN's characters and the combining marks (U+0300-036F), the only Latin-range characters
+# that strip to nothing: a name without them strips one character for one character.
+_NOT_PLAIN_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff]")
 _STRIP_TABLE = {code: _strip_marks_slowly(chr(code))
                 for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block}
 
