@@ -434,6 +434,8 @@ def bench_format(engine: Engine, url: URL, data: Dataset, path: Path, workdir: P
     if path.suffix == ".csv" and shutil.which("psql"):
         reset_layers(engine)
         results.append(run_floor(engine, url, path, data, workdir))
+    elif path.suffix == ".csv":
+        print("psql not found (apt-get install postgresql-client); the raw PostGIS floor is not timed")
     reset_layers(engine)
     results.append(run_epimap(engine, url, path, data, workdir))
     return results
