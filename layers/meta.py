@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from boundaries.queries import Unit
 from layers.catalog import Layer
+from layers.store import within
 
 
 @dataclass(frozen=True)
@@ -20,12 +22,16 @@ class LayerState:
     count: int
 
 
-def layer_state(session: Session, layer: Layer) -> LayerState:
-    """Return the layer's latest publication, its time and the number of current features."""
+def layer_state(session: Session, layer: Layer, reader: Unit | None = None) -> LayerState:
+    """Return the layer's latest publication, its time and the number of current features.
+
+    ``reader`` counts only the features inside a reader's unit (see :func:`layers.store.within`).
+    """
+    limited, params = within(reader)
     row = session.execute(text(
-        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"
-        " AND f.valid_to_pub IS NULL) AS n FROM publication p WHERE p.layer_id = :l"
-        " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id}).first()
+        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"  # noqa: S608
+        " AND f.valid_to_pub IS NULL" + limited + ") AS n FROM publication p WHERE p.layer_id = :l"
+        " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id, **params}).first()
     return LayerState(row.id, row.created_at, row.n) if row else LayerState(None, None, 0)
 
 
@@ -36,13 +42,15 @@ def publication_exists(session: Session, layer: Layer, publication: int) -> bool
         {"p": publication, "l": layer.id}).scalar())
 
 
-def extent(session: Session, layer: Layer, publication: int) -> tuple[float, float, float, float] | None:
-    """Return the bounding box (west, south, east, north) of the layer at a publication."""
+def extent(session: Session, layer: Layer, publication: int, reader: Unit | None = None
+           ) -> tuple[float, float, float, float] | None:
+    """Return the box (west, south, east, north) of a layer at a publication (in a reader's unit)."""
+    limited, params = within(reader)
     row = session.execute(text(
-        "SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n FROM"
-        " (SELECT ST_Extent(geom)::geometry AS e FROM feature WHERE layer_id = :l"
-        " AND valid_from_pub <= :p AND (valid_to_pub IS NULL OR valid_to_pub > :p)) q"),
-        {"l": layer.id, "p": publication}).first()
+        "SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n FROM"  # noqa: S608
+        " (SELECT ST_Extent(f.geom)::geometry AS e FROM feature f WHERE f.layer_id = :l"
+        " AND f.valid_from_pub <= :p AND (f.valid_to_pub IS NULL OR f.valid_to_pub > :p)" + limited + ") q"),
+        {"l": layer.id, "p": publication, **params}).first()
     return (row.w, row.s, row.e, row.n) if row and row.w is not None else None
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from boundaries.queries import Unit
 from layers.catalog import Catalog, Layer
 
 
@@ -97,12 +98,38 @@ def live_at(as_of: int | None, alias: str = "f") -> str:
             f" OR {alias}.valid_to_pub > :as_of)")
 
 
+def within_condition(alias: str = "f") -> str:
+    """Return the SQL condition (to AND) keeping features inside the unit ``:within_*`` names.
+
+    A reader limited to a unit (an official reading a restricted layer) sees the features located
+    in that unit or below it, in its boundary set (codes of different sets may coincide).
+    """
+    return (f" AND {alias}.units ->> :within_level = :within_code AND EXISTS (SELECT 1 FROM"  # noqa: S608
+            f" publication wp WHERE wp.id = {alias}.valid_from_pub AND wp.boundary_set = :within_set)")
+
+
+def within(unit: Unit | None, alias: str = "f") -> tuple[str, dict[str, str]]:
+    """Return the condition of :func:`within_condition` and its parameters ('' and none without a unit).
+
+    >>> within(None)
+    ('', {})
+    """
+    if unit is None:
+        return "", {}
+    return within_condition(alias), {"within_level": unit.level, "within_code": unit.code,
+                                     "within_set": unit.boundary_set}
+
+
 def features(session: Session, layer: Layer, *, as_of: int | None = None,
              unit: tuple[str, str] | None = None, public_only: bool = True,
-             limit: int | None = None) -> list[dict]:
-    """Return a layer's features now or at a publication, optionally inside a unit (level, code)."""
-    where = [live_at(as_of), "f.layer_id = :l"]
-    params: dict = {"l": layer.id, "as_of": as_of}
+             limit: int | None = None, reader: Unit | None = None) -> list[dict]:
+    """Return a layer's features now or at a publication, optionally inside a unit (level, code).
+
+    ``reader`` limits them further to a reader's unit (see :func:`within`).
+    """
+    limited, params = within(reader)
+    where = [live_at(as_of) + limited, "f.layer_id = :l"]
+    params.update(l=layer.id, as_of=as_of)
     if unit:
         where.append("f.units ->> :unit_level = :unit_code")
         params.update(unit_level=unit[0], unit_code=unit[1])

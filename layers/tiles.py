@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
+from boundaries.queries import Unit
 from layers.catalog import Layer
 from layers.overview import CLUSTER_CELLS, MARGIN_CELLS, MAX_LEVEL, cell_x, cell_y
+from layers.store import within, within_condition
 
 EXTENT = 4096
 # Above its cluster zoom a point layer's tile holds its features, unless it would hold more than
@@ -126,12 +128,17 @@ def _cluster_parts(alive: str, overview: bool) -> tuple[str, str]:
     return _scalar(_CLUSTERS.format(cells=cells.strip())), _scalar(crowded)
 
 
-def _body(kind: str, overview: bool) -> str:
-    """Return the SQL expression of a tile of a kind: features, clusters or points."""
-    features = {age: _scalar(_FEATURES.format(alive=alive)) for age, alive in _ALIVE.items()}
+def _body(kind: str, overview: bool, limited: str) -> str:
+    """Return the SQL expression of a tile of a kind: features, clusters or points.
+
+    ``limited`` is AND-ed to the rows read (a reader's unit); the overviews know no unit, so a
+    limited tile is clustered from its points.
+    """
+    ages = {age: alive + limited for age, alive in _ALIVE.items()}
+    features = {age: _scalar(_FEATURES.format(alive=alive)) for age, alive in ages.items()}
     if kind == "features":
         return _by_age(*features.values())
-    parts = {age: _cluster_parts(alive, overview) for age, alive in _ALIVE.items()}
+    parts = {age: _cluster_parts(alive, overview) for age, alive in ages.items()}
     if kind == "clusters":
         return _by_age(parts["current"][0], parts["past"][0])
     if overview:  # points: features unless crowded, which the overview tells whatever the age
@@ -141,11 +148,14 @@ def _body(kind: str, overview: bool) -> str:
                      for age in ("current", "past")))
 
 
-def _statements() -> dict[tuple[str, bool], TextClause]:
+def _statements() -> dict[tuple[str, bool, bool], TextClause]:
+    """Return every tile statement by kind, whether it reads the overview and whether it is limited."""
     head = "WITH " + _BOUNDS.format(margin=MARGIN_CELLS / CLUSTER_CELLS) + ",\n" + _STATE
     kinds = [("features", False)] + [(k, o) for k in ("clusters", "points") for o in (True, False)]
-    return {(kind, overview): text(head + _TILE.format(body=_body(kind, overview)))
-            for kind, overview in kinds}
+    variants = [(k, o, False) for k, o in kinds] + [(k, False, True) for k, o in kinds if not o]
+    return {(kind, overview, limited): text(head + _TILE.format(
+                body=_body(kind, overview, within_condition() if limited else "")))
+            for kind, overview, limited in variants}
 
 
 _STATEMENTS = _statements()
@@ -161,28 +171,30 @@ def hidden_attributes(layer: Layer) -> list[str]:
     return [a.name for a in layer.attributes if not a.public]
 
 
-def tile_statement(layer: Layer, publication: int, z: int, x: int, y: int
+def tile_statement(layer: Layer, publication: int, z: int, x: int, y: int, reader: Unit | None = None
                    ) -> tuple[TextClause, dict[str, Any]]:
     """Return the one SQL statement of a tile and its parameters (benchmarks render it too).
 
-    It returns two columns: whether the publication is the layer's, and the tile.
+    It returns two columns: whether the publication is the layer's, and the tile.  ``reader``
+    keeps only the features inside a reader's unit (see :func:`layers.store.within`).
     """
-    params: dict[str, Any] = {"z": z, "x": x, "y": y, "layer": layer.id, "pub": publication}
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "layer": layer.id, "pub": publication,
+                              **within(reader)[1]}
     if layer.geometry != "point":
         kind, overview = "features", False
     else:
         kind = "clusters" if clustered(layer, z) else "points"  # points: features unless crowded
-        overview = z <= MAX_LEVEL
+        overview = z <= MAX_LEVEL and reader is None
         if not overview:
             params["cells"] = CLUSTER_CELLS * 2**z
     if kind != "clusters":
         params["hidden"] = hidden_attributes(layer)
-    return _STATEMENTS[(kind, overview)], params
+    return _STATEMENTS[(kind, overview, reader is not None)], params
 
 
-def layer_tile(bind: Session | Connection, layer: Layer, publication: int, z: int, x: int, y: int
-               ) -> bytes | None:
+def layer_tile(bind: Session | Connection, layer: Layer, publication: int, z: int, x: int, y: int,
+               reader: Unit | None = None) -> bytes | None:
     """Return a layer's MVT tile as of a publication, or None when the publication is not the layer's."""
-    statement, params = tile_statement(layer, publication, z, x, y)
+    statement, params = tile_statement(layer, publication, z, x, y, reader)
     row = bind.execute(statement, params).one()
     return bytes(row.tile or b"") if row.found else None

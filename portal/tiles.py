@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from boundaries.queries import set_levels
 from boundaries.tiles import MAX_ZOOM, boundary_tile, valid_tile
-from layers.catalog import Layer, default_catalog
 from layers.meta import extent, layer_state
 from layers.tilecache import TileCache
 from layers.tiles import layer_tile
+from portal.access import readable_layer
 from portal.database import db_connection, db_session
 from portal.errors import BadRequest, NotFound
 
@@ -50,40 +50,22 @@ def boundary(set_name: str, level: str, z: int, x: int, y: int) -> Response:
     return mvt_response(boundary_tile(session, set_name, level, z, x, y), BOUNDARY_MAX_AGE)
 
 
-def visible_layer(layer_id: str) -> Layer:
-    """Return a catalogue layer the requester may see; anything else is a 404.
-
-    A restricted (non-public) layer is visible to any signed-in official (viewer or above); its
-    responses are then private (never kept by a proxy or CDN).  Other sites cannot read them:
-    the session cookie is SameSite=Lax and no response allows credentials cross-origin.
-    """
-    layer = default_catalog().layer(layer_id)
-    if layer is None:
-        raise NotFound()
-    if not layer.public:
-        from portal.console.auth import current_principal
-
-        principal = current_principal()
-        if principal is None or not principal.at_least("viewer"):
-            raise NotFound()
-        g.restricted_layer = True
-    return layer
-
-
 @bp.route("/tiles/<layer_id>/<int:publication>/<int:z>/<int:x>/<int:y>.mvt")
 def layer(layer_id: str, publication: int, z: int, x: int, y: int) -> Response:
     """Serve a layer's tile as of a publication; immutable, so cacheable forever."""
     _check_tile(z, x, y)
-    found = visible_layer(layer_id)
-    cache: TileCache = current_app.extensions[CACHE]
+    found = readable_layer(layer_id)
 
     def make() -> bytes:
-        data = layer_tile(db_connection(), found, publication, z, x, y)
+        data = layer_tile(db_connection(), found.layer, publication, z, x, y, found.reader)
         if data is None:
             raise NotFound()
         return data
 
-    data = cache.get_or_make((found.id, publication, z, x, y), make)
+    if found.reader is not None:  # a reader's part of a restricted layer is never kept
+        return mvt_response(make(), IMMUTABLE, immutable=True)
+    cache: TileCache = current_app.extensions[CACHE]
+    data = cache.get_or_make((found.layer.id, publication, z, x, y), make)
     return mvt_response(data, IMMUTABLE, immutable=True)
 
 
@@ -96,11 +78,11 @@ def tile_url_template(layer_id: str, publication: int) -> str:
 @bp.route("/tiles/<layer_id>.json")
 def tilejson(layer_id: str) -> Response:
     """Describe a layer's current tiles (TileJSON 3.0); short-lived, so a publish shows at once."""
-    found = visible_layer(layer_id)
-    session = db_session()
-    state = layer_state(session, found)
+    readable = readable_layer(layer_id)
+    found, session = readable.layer, db_session()
+    state = layer_state(session, found, readable.reader)
     publication = state.publication or 0
-    bbox = extent(session, found, publication) if state.publication else None
+    bbox = extent(session, found, publication, readable.reader) if state.publication else None
     body = {
         "tilejson": "3.0.0", "name": found.title_vi, "description": found.title_en,
         "tiles": [request.host_url.rstrip("/") + tile_url_template(found.id, publication)],
@@ -114,16 +96,6 @@ def tilejson(layer_id: str) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = TILEJSON_MAX_AGE
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@bp.after_request
-def _restricted_is_private(response: Response) -> Response:
-    if g.get("restricted_layer"):
-        response.cache_control.public = False
-        response.cache_control.private = True
-        response.cache_control.immutable = False
-        response.vary.add("Cookie")
     return response
 
 

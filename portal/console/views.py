@@ -135,7 +135,7 @@ def home() -> str:
         unit = accounts.scope_unit(session_db, principal)
         rows = []
         for layer in default_catalog().layers.values():
-            state = layer_state(session_db, layer)
+            state = layer_state(session_db, layer, None if layer.public else unit)
             current = history(session_db, layer, limit=1)
             rows.append({"layer": layer, "state": state, "latest": current[0] if current else None,
                          "in_unit": publishing.count_in_unit(session_db, layer, unit)})

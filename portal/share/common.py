@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from layers.catalog import default_catalog
 from layers.meta import publication_exists
+from portal.access import public_layer
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound, PortalError
 from portal.i18n import LANGUAGES, translate
 from portal.maps.overlays import Overlay, public_overlays
-from portal.tiles import visible_layer
 
 LIVE_MAX_AGE = 60
 PINNED_MAX_AGE = 86400
@@ -66,7 +66,7 @@ def parse_pins(session: Session, raw: str | None) -> dict[str, int]:
             shown = item[:60]
             raise BadRequest(f"Tham số pub phải có dạng lớp:số, không phải “{shown}”.",
                              f"Parameter pub must look like layer:number, not '{shown}'.")
-        layer = visible_layer(layer_id)
+        layer = public_layer(layer_id)
         if layer.id in pins:
             raise BadRequest(f"Lớp “{layer.id}” được ghim hai lần.", f"Layer '{layer.id}' is pinned twice.")
         if not publication_exists(session, layer, int(number)):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from portal.access import depends_on_reader
+
 PUBLIC_PREFIXES = ("/api/", "/tiles/", "/download/", "/snapshot/", "/oembed")
 METHODS = "GET, HEAD, OPTIONS"
 HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range"
@@ -19,6 +21,8 @@ PREFLIGHT_MAX_AGE = "86400"
 def _cors(response: Response) -> Response:
     if not request.path.startswith(PUBLIC_PREFIXES) or request.method not in ("GET", "HEAD", "OPTIONS"):
         return response  # writes (the feed API's POST) stay same-origin: no CORS for them
+    if depends_on_reader():
+        return response  # a restricted layer's answers are for the signed-in reader's own pages
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED)
     if request.method == "OPTIONS":

@@ -1,6 +1,7 @@
 """Layer downloads: ``/download/<layer>.<csv|xlsx|geojson>?unit=<code>&set=<set>&pub=<id>``.
 
-Only public layers and public attributes.  Without ``unit`` the whole layer; without ``pub`` its
+Public layers for anyone; a restricted layer for a signed-in official, inside their unit only
+(:mod:`portal.access`).  Public attributes only.  Without ``unit`` the whole layer; without ``pub`` its
 current publication (``pub`` picks an older one of the same layer; such a download never changes
 and is cached for a day).  Columns: the source id, the public attributes in catalogue order under
 bilingual headers ("Tên / Name"), lon and lat (points) or WKT (polygons) in WGS 84, the unit codes
@@ -36,6 +37,7 @@ from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
 from layers.catalog import Layer, default_catalog
 from layers.meta import layer_state
 from layers.store import Publication, features, get_publication
+from portal.access import readable_layer
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
 from portal.i18n import MESSAGES
@@ -50,7 +52,6 @@ from portal.share.common import (
     portal_name,
     public_cache,
 )
-from portal.tiles import visible_layer
 from portal.units import unit_or_404
 
 FORMATS = {
@@ -144,7 +145,8 @@ def _cell(value: Any) -> Cell:
 
 def _export(layer_id: str) -> Export:
     session = db_session()
-    layer = visible_layer(layer_id)
+    readable = readable_layer(layer_id)
+    layer = readable.layer
     settings = current_app.config["SETTINGS"]
     unit = None
     code = (request.args.get("unit") or "").strip()
@@ -159,7 +161,8 @@ def _export(layer_id: str) -> Export:
     if publication is None:
         raise NotFound(f"Lớp “{layer.title_vi}” chưa có lần xuất bản này.",
                        f"Layer '{layer.title_en}' has no such publication.")
-    rows = features(session, layer, as_of=publication.id, unit=(unit.level, unit.code) if unit else None)
+    rows = features(session, layer, as_of=publication.id, unit=(unit.level, unit.code) if unit else None,
+                    reader=readable.reader)
     levels = tuple(reversed(set_levels(session, publication.boundary_set)))
     return Export(layer, publication, unit, levels, rows, pinned=bool(raw))
 

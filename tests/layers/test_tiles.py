@@ -251,7 +251,7 @@ def test_a_tile_from_the_overview_equals_the_tile_counted_from_the_points(connec
             x, y = tile_of(106.6505, 10.9805, z)
             statement, params = tile_statement(layer, pub, z, x, y)
             kind = "clusters" if clustered(layer, z) else "points"
-            from_points = _STATEMENTS[(kind, False)]
+            from_points = _STATEMENTS[(kind, False, False)]
             overview = connection.execute(statement, params).one().tile
             points = connection.execute(from_points, {**params, "cells": CLUSTER_CELLS * 2**z}).one().tile
             assert mapbox_vector_tile.decode(overview) == mapbox_vector_tile.decode(points), (pub, z)

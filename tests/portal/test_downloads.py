@@ -183,8 +183,8 @@ def test_older_publication_is_pinned_and_cached_longer(client, connection, tmp_p
     assert _metadata(pinned.data)["Lần xuất bản / Publication"] == str(old)
 
 
+# A restricted layer's refusal depends on who asks: private, without CORS (test_restricted_reads).
 @pytest.mark.parametrize(("url", "status"), [
-    ("/download/home_isolation.csv", 404),
     ("/download/no_such_layer.csv", 404),
     ("/download/testing_sites.pdf", 404),
     ("/download/testing_sites.csv?unit=99999", 404),
