@@ -14,6 +14,7 @@ run: setup demo
 
 test: setup db
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 setup: system $(STAMP) assets
@@ -42,6 +43,7 @@ demo: db
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 BENCHES := ingest tiles nearby ogc
 

@@ -15,7 +15,7 @@ from epimap.settings import load_settings
 # The packages' command groups, imported when named: ``epimap ingest`` loads no portal, map or
 # boundary-loading code (the CLI started in 1.4 s, most of it imports).
 PACKAGE_COMMANDS = {
-    "accounts": "layers.accounts_cli:accounts_cli",
+    "accounts": "officials.cli:accounts_cli",
     "boundaries": "boundaries.cli:boundaries_cli",
     "demo": "epimap.demo:demo_cli",
     "ingest": "ingest.cli:ingest_command",

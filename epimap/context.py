@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import click
 
 from epimap.db import Bind, make_engine
+from epimap.errors import EpimapError, Problem
 from epimap.settings import Settings
 
 
@@ -25,3 +26,9 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def cli_error(exc: EpimapError) -> click.ClickException:
+    """Return the one-line CLI error for an error, in both languages (a problem with its code first)."""
+    code = f"[{exc.code}] " if isinstance(exc, Problem) else ""
+    return click.ClickException(f"{code}{exc.message('vi')} / {exc.message('en')}")

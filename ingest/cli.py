@@ -6,19 +6,14 @@ from pathlib import Path
 
 import click
 
-from epimap.context import AppContext, pass_app
-from ingest.errors import FeedError
+from epimap.context import AppContext, cli_error, pass_app
+from epimap.errors import Problem
 from ingest.pipeline import IngestOptions, ingest_feed
 from ingest.report import Report
 from ingest.report_export import report_text, write_report_json
 from layers.catalog import default_catalog
 
 STATS_LAYER = "unit_stats"
-
-
-def feed_error(exc: FeedError) -> click.ClickException:
-    """Return the one-line CLI error for a feed problem, in both languages."""
-    return click.ClickException(f"[{exc.code}] {exc.message_vi} / {exc.message_en}")
 
 
 def _run(app: AppContext, path: Path, layer: str, options: IngestOptions, metric: str | None) -> Report:
@@ -61,8 +56,8 @@ def ingest_command(app: AppContext, path: Path, layer: str, scope_code: str | No
         max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
     try:
         report = _run(app, path, layer, options, metric)
-    except FeedError as exc:
-        raise feed_error(exc) from exc
+    except Problem as exc:
+        raise cli_error(exc) from exc
     click.echo(report_text(report, lang=lang))
     if report_json:
         write_report_json(report, report_json)

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
+from epimap.errors import Problem
 
-class Problem(Exception):
-    """Base for every feed problem: a stable code plus a Vietnamese and an English message."""
-
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
-
-    def __reduce__(self) -> tuple:
-        """Pickle by code and messages (rows parsed in another process send their problems back)."""
-        return type(self), (self.code, self.message_vi, self.message_en)
-
-    def as_dict(self) -> dict[str, str]:
-        """Return the problem as plain data for reports."""
-        return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en}
+__all__ = ["FeedError", "Problem", "ValueProblem"]
 
 
 class ValueProblem(Problem, ValueError):

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ingest.coords import VIETNAM_BBOX
-from ingest.publish import Scope
+from layers.versions import Scope
 
 NEAREST_UNIT_METRES = 1000  # a point in a gap between commune polygons goes to the nearest one
 # A planar bound in degrees that every point within NEAREST_UNIT_METRES exceeds nowhere in Vietnam

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from ingest.publish import staging_line
 from ingest.readers import Row
 from ingest.rows import RowContext, RowRejected, parse_row
+from ingest.stage import staging_line
 
 PARALLEL_FROM_ROWS = 20_000  # rows parsed here before workers start (a smaller feed never waits)
 BATCH_ROWS = 1_000

@@ -20,7 +20,13 @@ from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
 from ingest.mapping import check_columns, header_scorer, map_headers
 from ingest.parse_pool import parsed_rows
-from ingest.publish import (
+from ingest.readers import Table, read_tables
+from ingest.report import Report, RowResult
+from ingest.rows import RowContext
+from ingest.stage import stage
+from layers.catalog import Catalog, Layer
+from layers.store import sync_catalog
+from layers.versions import (
     PublishInfo,
     Scope,
     current_count,
@@ -29,13 +35,7 @@ from ingest.publish import (
     publication_conflicts,
     publish,
     resolve_scope,
-    stage,
 )
-from ingest.readers import Table, read_tables
-from ingest.report import Report, RowResult
-from ingest.rows import RowContext
-from layers.catalog import Catalog, Layer
-from layers.store import sync_catalog
 
 MAX_REMOVED_SHARE = 0.5
 PROGRESS_FROM_ROWS = 10_000

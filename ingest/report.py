@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ingest.errors import Problem
+from layers.versions import Diff
 
 
 @dataclass(slots=True)
@@ -35,16 +36,6 @@ class RowResult:
     def warn(self, problem: Problem, column: str | None = None) -> None:
         """Add a warning (the row is kept)."""
         self.warnings.append({**problem.as_dict(), "column": column or ""})
-
-
-@dataclass
-class Diff:
-    """How a publication changes the layer within its scope."""
-
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
-    unchanged: int = 0
 
 
 @dataclass

@@ -69,7 +69,8 @@ def _choice(attribute: Attribute, raw: Any) -> str:
     )
 
 
-def _typed(attribute: Attribute, raw: Any) -> Any:
+def typed_value(attribute: Attribute, raw: Any) -> Any:
+    """Return a raw cell read as its attribute's type, or raise :class:`ValueProblem`."""
     if attribute.type == "int":
         return parse_int(raw)
     if attribute.type == "number":
@@ -98,7 +99,7 @@ def _attribute(attribute: Attribute, row: Row, header: str | None, candidate: Ca
 def _typed_or_warn(attribute: Attribute, raw: Any, header: str | None, candidate: Candidate) -> Any:
     """Return the typed value; for phones and choices warn and keep the text or default instead."""
     try:
-        return _typed(attribute, raw)
+        return typed_value(attribute, raw)
     except ValueProblem as problem:
         if attribute.type in ("phone", "choice"):  # keep the row, keep the text, warn
             candidate.warnings.append((problem, header))

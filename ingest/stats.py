@@ -33,9 +33,10 @@ from ingest.errors import FeedError, Problem, ValueProblem
 from ingest.mapping import alias_matches, header_forms
 from ingest.pipeline import sha256_of
 from ingest.readers import Row, Table, read_tables
-from ingest.report import Diff, Report, RowResult
+from ingest.report import Report, RowResult
 from ingest.values import clean_text, parse_date, parse_number, quote_value
 from layers.catalog import Catalog
+from layers.versions import Diff
 
 __all__ = ["LAYER", "ingest_stats"]
 

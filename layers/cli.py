@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from epimap.context import AppContext, pass_app
+from epimap.context import AppContext, cli_error, pass_app
 from epimap.db import session_scope
-from ingest.errors import FeedError
+from epimap.errors import Problem
 from layers.catalog import CATALOG_FILE, CatalogError, Layer, default_catalog, load_catalog
 from layers.store import history
 
@@ -67,11 +67,11 @@ def history_command(app: AppContext, layer_id: str) -> None:
 def rollback_command(app: AppContext, layer_id: str, publication: int, author: str,
                      note: str | None) -> None:
     """Restore LAYER to its state at PUBLICATION, as a new publication."""
-    from ingest.rollback import rollback
+    from layers.rollback import rollback
 
     try:
         new_id, change = rollback(app.bind, _layer(layer_id), publication, author=author, note=note)
-    except FeedError as exc:
-        raise click.ClickException(f"[{exc.code}] {exc.message_vi} / {exc.message_en}") from exc
+    except Problem as exc:
+        raise cli_error(exc) from exc
     click.echo(f"publication #{new_id} restores #{publication}: +{change.added} ~{change.changed}"
                f" -{change.removed} ={change.unchanged}")

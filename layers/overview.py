@@ -86,7 +86,7 @@ def build_overview(session: Session | Connection, layer: Layer, publication: int
     """Store a point layer's cluster overview of a publication (its latest when ``current``).
 
     ``source`` is the table holding the layer's features: ``feature``, or the fresh partition a
-    large publication fills before it is attached (see :func:`ingest.publish.publish`).
+    large publication fills before it is attached (see :func:`layers.versions.publish`).
     """
     if layer.geometry != "point":
         return

@@ -31,6 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                   "en": "This page or administrative unit does not exist."},
     "bad_request_title": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
     "server_error_title": {"vi": "Lỗi hệ thống", "en": "Server error"},
+    "unprocessable_title": {"vi": "Không xử lý được dữ liệu", "en": "Data not accepted"},
     "unavailable_title": {"vi": "Tạm thời gián đoạn", "en": "Temporarily unavailable"},
     "unavailable": {"vi": "Mất kết nối tới cơ sở dữ liệu; vui lòng thử lại sau giây lát.",
                     "en": "The database connection was lost; please try again in a moment."},

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.errors import FeedError
-from ingest.readers.excel import OLE_MAGIC, ZIP_MAGICS, _mb, check_ole, check_zip, excel_tables
+from ingest.readers.excel import OLE_MAGIC, ZIP_MAGICS, check_ole, check_zip, excel_tables, megabytes
 from ingest.readers.header import HEADER_SCAN_ROWS, HeaderHint
 from ingest.readers.table import Limits, Row, Table
 from ingest.readers.text import text_tables
@@ -61,7 +61,7 @@ def read_tables(
     if size == 0:
         raise FeedError("empty_file", "Tệp rỗng, không có dữ liệu.", "The file is empty.")
     if size > cap:
-        (vi_size, en_size), (vi_cap, en_cap) = _mb(size), _mb(cap)
+        (vi_size, en_size), (vi_cap, en_cap) = megabytes(size), megabytes(cap)
         raise FeedError(
             "file_too_large",
             f"Tệp quá lớn ({vi_size}); giới hạn là {vi_cap}.",

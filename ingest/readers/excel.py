@@ -27,10 +27,10 @@ _SCAN_CHUNK = 1 << 20
 _MAX_ZIP_MEMBERS = 10_000
 
 
-def _mb(size: float) -> tuple[str, str]:
+def megabytes(size: float) -> tuple[str, str]:
     """Return a size in MB formatted the Vietnamese way (decimal comma) and the English way.
 
-    >>> _mb(52_428_800)
+    >>> megabytes(52_428_800)
     ('50,0 MB', '50.0 MB')
     """
     en = f"{size / (1024 * 1024):.1f} MB"
@@ -88,8 +88,8 @@ def check_zip(path: Path, limits: Limits) -> str:
         and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1)
     ]
     if len(infos) > _MAX_ZIP_MEMBERS or total > limits.max_unzipped_bytes or suspicious:
-        vi_total, en_total = _mb(total)
-        vi_cap, en_cap = _mb(limits.max_unzipped_bytes)
+        vi_total, en_total = megabytes(total)
+        vi_cap, en_cap = megabytes(limits.max_unzipped_bytes)
         raise FeedError(
             "zip_bomb",
             f"Tệp nén giải nén ra tới {vi_total} ({len(infos)} thành phần; giới hạn {vi_cap}, "

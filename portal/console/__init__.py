@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, make_response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from layers.publishing import TooLarge
+from officials.publishing import TooLarge
 from portal import security
 from portal.console import api, auth, views
 from portal.console.forms import local_time

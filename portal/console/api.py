@@ -15,9 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from epimap.db import session_scope
-from layers import publishing
-from layers.accounts import Invalid, Unauthenticated, require_role, token_principal
 from layers.catalog import default_catalog
+from officials import publishing
+from officials.accounts import Invalid, Unauthenticated, require_role, token_principal
 from portal.console.auth import where
 from portal.database import get_bind
 from portal.errors import NotFound

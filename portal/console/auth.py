@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from flask import Flask, g, redirect, request, session, url_for
 
 from epimap.db import session_scope
-from layers.accounts import Principal, require_role, session_principal
-from layers.audit import Where
+from officials.accounts import Principal, require_role, session_principal
+from officials.audit import Where
 from portal.database import get_bind
 from portal.errors import BadRequest
 from portal.i18n import translate

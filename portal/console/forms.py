@@ -1,7 +1,7 @@
 """Reading the console's forms and filters: plain functions over ``request.form`` / ``request.args``.
 
 Values are trimmed and bounded here; their meaning (roles, units, scopes) is checked by the
-service layer (``layers.accounts``, ``layers.publishing``), whichever way a request arrives.
+service layer (``officials.accounts``, ``officials.publishing``), whichever way a request arrives.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import request
 from werkzeug.datastructures import FileStorage
 
-from layers.accounts import Invalid
-from layers.audit import ACTIONS, Filters
 from layers.catalog import Layer
+from officials.accounts import Invalid
+from officials.audit import ACTIONS, Filters
 
 MAX_FIELD = 500
 try:

@@ -2,7 +2,7 @@
 edits, API tokens, accounts and the audit log.
 
 Views only read forms and render; every rule (role, unit, state) is enforced by the service layer
-(:mod:`layers.accounts`, :mod:`layers.publishing`), which raises the 401/403/404/409/422 errors the
+(:mod:`officials.accounts`, :mod:`officials.publishing`), which raises the 401/403/404/409/422 errors the
 portal's one error path renders.  Every POST needs this session's form token (``check_csrf``).
 """
 
@@ -27,17 +27,18 @@ from sqlalchemy.orm import Session
 
 from boundaries.queries import bounds, get_unit, outline_geojson
 from epimap.db import session_scope
+from epimap.errors import EpimapError
 from ingest.report_export import report_csv, report_xlsx
-from layers import accounts, publishing
-from layers.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
-from layers.audit import ACTIONS, events
 from layers.catalog import Layer, default_catalog
 from layers.meta import layer_state
 from layers.store import features, history
+from officials import accounts, publishing
+from officials.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
+from officials.audit import ACTIONS, events
 from portal.console import forms
 from portal.console.auth import SID, check_csrf, current_principal, safe_next, signed_in, where
 from portal.database import get_bind
-from portal.errors import NotFound, PortalError
+from portal.errors import NotFound
 from portal.i18n import current_language, translate
 
 bp = Blueprint("console", __name__, url_prefix="/quan-tri")
@@ -89,7 +90,7 @@ def sign_in() -> Any:
     target = request.values.get("next") or ""
     if request.method == "GET" and current_principal() is not None:
         return redirect(safe_next(target))
-    error: PortalError | None = None
+    error: EpimapError | None = None
     email = ""
     if request.method == "POST":
         email = forms.field("email", 254)

@@ -19,10 +19,11 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from epimap.errors import EpimapError
 from layers import ogc
 from layers.catalog import Layer, default_catalog
 from portal.database import db_session, get_bind
-from portal.errors import NotFound, PortalError, _render, with_retry_after
+from portal.errors import NotFound, render, with_retry_after
 from portal.i18n import current_language, register_messages
 from portal.ogc import openapi
 from portal.ogc.messages import MESSAGES
@@ -260,14 +261,14 @@ def item(layer_id: str, feature_id: str) -> Response:
     return _cacheable(Response(text, mimetype=GEOJSON))
 
 
-def _error(error: PortalError) -> Response:
+def _error(error: EpimapError) -> Response:
     """OGC exceptions: JSON (``code``, ``description`` and the portal's bilingual fields) unless HTML."""
     try:
         fmt = output_format()
-    except PortalError:
+    except EpimapError:
         fmt = "json"
     if fmt == "html":
-        return _render(error)
+        return render(error)
     lang = current_language()
     body = {"code": _ERROR_CODES.get(error.status, "ServerError"), "description": error.message("en"),
             "error": error.message(lang), "error_vi": error.message("vi"), "error_en": error.message("en"),
@@ -281,7 +282,7 @@ def _cors(response: Response) -> Response:
     return response
 
 
-bp.register_error_handler(PortalError, _error)
+bp.register_error_handler(EpimapError, _error)
 bp.after_request(_cors)
 
 

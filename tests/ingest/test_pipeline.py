@@ -13,11 +13,12 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from ingest import publish as publish_module
+from epimap.errors import Problem
 from ingest.errors import FeedError
 from ingest.report_export import report_csv, report_xlsx
-from ingest.rollback import rollback
+from layers import versions
 from layers.catalog import default_catalog
+from layers.rollback import rollback
 from layers.store import features
 from tests.ingest.builders import (
     BAD,
@@ -149,7 +150,7 @@ def test_rollback_to_unknown_publication_is_a_feed_error(connection, first_pub):
     layer = default_catalog().layer("checkpoints")
     other = latest_publication(connection, "testing_sites")
     for bad in (10**9, other):
-        with pytest.raises(FeedError) as caught:
+        with pytest.raises(Problem) as caught:
             rollback(connection, layer, bad, author="tester")
         assert caught.value.code == "unknown_publication"
     assert layer_counts(connection, "checkpoints")["publications"] == 1
@@ -212,7 +213,7 @@ def test_feed_without_accepted_rows_is_refused(connection, first_pub, tmp_path):
 def test_failure_after_the_publication_row_leaves_the_previous_publication(connection, first_pub,
                                                                           tmp_path, monkeypatch):
     before, current = layer_counts(connection), current_features(connection, "checkpoints")
-    real, seen = publish_module.publish, []
+    real, seen = versions.publish, []
 
     class FailingSession:
         """Pass statements through, but fail the INSERT of the new features."""

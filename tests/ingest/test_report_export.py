@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from ingest.errors import FeedError, Problem
-from ingest.report import Diff, Report, RowResult
+from ingest.report import Report, RowResult
 from ingest.report_export import (
     report_csv,
     report_json,
@@ -22,6 +22,7 @@ from ingest.report_export import (
     report_xlsx,
     write_report_json,
 )
+from layers.versions import Diff
 
 HYPERLINK = '=HYPERLINK("http://x")'
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -9,11 +9,11 @@ from collections import Counter
 
 from sqlalchemy import text
 
-from ingest.rollback import rollback
-from layers import publishing
 from layers.catalog import default_catalog
 from layers.overview import MAX_LEVEL, build_overview, cell_of
+from layers.rollback import rollback
 from layers.store import live_at
+from officials import publishing
 from tests.conftest import REPO
 from tests.ingest.helpers import SAMPLES, run
 from tests.portal.console.helpers import HERE, make_account

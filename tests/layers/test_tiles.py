@@ -9,9 +9,9 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
-from ingest.rollback import rollback
 from layers.catalog import default_catalog
 from layers.overview import CLUSTER_CELLS, MAX_LEVEL, build_overview, cell_of
+from layers.rollback import rollback
 from layers.tiles import _STATEMENTS, EXTENT, MAX_TILE_POINTS, clustered, tile_statement
 from tests.ingest.helpers import SAMPLES, run
 from tests.layers.test_overview import alive_points

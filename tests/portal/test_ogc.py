@@ -253,7 +253,7 @@ def test_a_restricted_layer_never_appears(client, connection, tmp_path):
 
 def test_signed_in_officials_get_no_restricted_layer_either(client, connection, tmp_path, monkeypatch):
     """Tiles show restricted layers to signed-in viewers; this public, cacheable API never does."""
-    from layers import accounts
+    from officials import accounts
     from tests.portal.console.helpers import FAST_HASHER, make_account, sign_in
 
     monkeypatch.setattr(accounts, "_hasher", FAST_HASHER)

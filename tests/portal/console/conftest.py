@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers import accounts
+from officials import accounts
 from portal import create_app
 from tests.portal.console.helpers import FAST_HASHER, places
 

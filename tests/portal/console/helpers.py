@@ -10,9 +10,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import accounts
-from layers.accounts import Principal, principal_of
-from layers.audit import Where
+from officials import accounts
+from officials.accounts import Principal, principal_of
+from officials.audit import Where
 from tests.ingest.builders import write_csv
 
 PASSWORD = "mật khẩu thử nghiệm 2021"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import accounts
+from officials import accounts
 from tests.browser import watch_errors
 from tests.ingest.builders import changed_checkpoints
 from tests.publications import publications_after, undo_publications
@@ -38,7 +38,7 @@ def official(engine):
         conn.execute(text("DELETE FROM sign_in_attempt WHERE email = :e"), {"e": EMAIL})
         conn.execute(text("DELETE FROM account WHERE email = :e"), {"e": EMAIL})
     from epimap.settings import load_settings
-    from layers.publishing import upload_dir
+    from officials.publishing import upload_dir
 
     for sha in shas:
         (upload_dir(load_settings()) / sha).unlink(missing_ok=True)

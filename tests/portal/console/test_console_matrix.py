@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import publishing
+from officials import publishing
 from tests.portal.console.helpers import HERE, INSIDE, ROLES, SCOPES, make_account, pharmacy_feed, sign_in
 
 MATRIX = [(role, scope) for role in ROLES for scope in SCOPES]

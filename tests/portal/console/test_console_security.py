@@ -245,7 +245,7 @@ def test_audit_log_cannot_be_altered(connection, statement):
 def test_no_route_can_modify_the_audit_log(console_app):
     rules = [r for r in console_app.url_map.iter_rules() if "nhat-ky" in r.rule or "audit" in r.rule]
     assert rules and all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in rules)
-    import layers.audit
+    import officials.audit
 
-    source = open(layers.audit.__file__, encoding="utf-8").read()
+    source = open(officials.audit.__file__, encoding="utf-8").read()
     assert "UPDATE audit_event" not in source and "DELETE FROM audit_event" not in source

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import accounts
-from layers.audit import Where
+from officials import accounts
+from officials.audit import Where
 from tests.portal.console.helpers import PASSWORD, csrf_of, make_account, sign_in
 
 T0 = datetime(2021, 8, 20, 8, 0, tzinfo=UTC)

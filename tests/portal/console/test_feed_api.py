@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import accounts
+from officials import accounts
 from tests.portal.console.helpers import HERE, INSIDE, SCOPES, make_account, make_token, pharmacy_feed
 
 TOKEN_ROLES = ("viewer", "editor", "publisher")

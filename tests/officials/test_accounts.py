@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from layers import accounts, publishing
-from layers.audit import Filters, events, record
+from officials import accounts, publishing
+from officials.audit import Filters, events, record
 from tests.portal.console.helpers import FAST_HASHER, HERE, PASSWORD, make_account
 
 

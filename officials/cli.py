@@ -11,11 +11,11 @@ import sys
 
 import click
 
-from epimap.context import AppContext, pass_app
+from epimap.context import AppContext, cli_error, pass_app
 from epimap.db import session_scope
-from layers import accounts
-from layers.audit import Where
-from portal.errors import PortalError
+from epimap.errors import EpimapError
+from officials import accounts
+from officials.audit import Where
 
 DEFAULT_ADMIN = "admin@localhost"
 
@@ -25,10 +25,6 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name in a container
         return "cli"
-
-
-def _fail(exc: PortalError) -> click.ClickException:
-    return click.ClickException(f"{exc.message('vi')} / {exc.message('en')}")
 
 
 @click.group("accounts")
@@ -55,8 +51,8 @@ def create_command(app: AppContext, email: str, role: str, scope_code: str, set_
             account = accounts.create_account(session, email, password, role,
                                               set_name or app.settings.default_set, scope_code,
                                               by=None, actor=_actor(), where=Where())
-    except PortalError as exc:
-        raise _fail(exc) from exc
+    except EpimapError as exc:
+        raise cli_error(exc) from exc
     click.echo(f"created {account.email}: {account.role} of {account.boundary_set}/{account.scope_code}")
 
 
@@ -68,8 +64,8 @@ def disable_command(app: AppContext, email: str) -> None:
     try:
         with session_scope(app.bind) as session:
             account = accounts.disable_account(session, email, by=None, actor=_actor(), where=Where())
-    except PortalError as exc:
-        raise _fail(exc) from exc
+    except EpimapError as exc:
+        raise cli_error(exc) from exc
     click.echo(f"disabled {account.email}")
 
 
@@ -104,8 +100,8 @@ def ensure_admin_command(app: AppContext) -> None:
                 return
             account = accounts.create_account(session, email, password, "admin", settings.default_set,
                                               settings.default_unit, by=None, actor=_actor(), where=Where())
-    except PortalError as exc:
-        raise _fail(exc) from exc
+    except EpimapError as exc:
+        raise cli_error(exc) from exc
     click.echo(f"created admin {account.email} ({account.boundary_set}/{account.scope_code});"
                " sign in at /quan-tri")
     if not settings.admin_password:

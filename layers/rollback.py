@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from epimap.db import Bind, session_scope
-from ingest.errors import FeedError
-from ingest.publish import PublishInfo, diff, publication_conflicts, publish, resolve_scope
-from ingest.report import Diff
+from epimap.errors import Problem
 from layers.catalog import Layer
 from layers.store import get_publication, live_at
+from layers.versions import Diff, PublishInfo, diff, publication_conflicts, publish, resolve_scope
 
 
 def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
@@ -18,7 +17,7 @@ def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note
     with publication_conflicts(), session_scope(bind) as session:
         target = get_publication(session, layer, publication_id)
         if target is None:
-            raise FeedError("unknown_publication",
+            raise Problem("unknown_publication",
                             f"Lớp “{layer.title_vi}” không có lần xuất bản số {publication_id}.",
                             f"Layer '{layer.title_en}' has no publication {publication_id}.")
         scope = resolve_scope(session, target.boundary_set, scope_code or target.scope_code)

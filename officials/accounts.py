@@ -27,8 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit, get_unit
-from layers.audit import Where, record
-from portal.errors import PortalError
+from epimap.errors import EpimapError
+from officials.audit import Where, record
 
 ROLES = ("viewer", "editor", "publisher", "admin")
 TOKEN_ROLES = ("viewer", "editor", "publisher")
@@ -54,39 +54,44 @@ def _dummy_hash() -> str:
 # ------------------------------------------------------------------------------------- errors
 
 
-class Denied(PortalError):
+class Denied(EpimapError):
     """The requester may not do this (role too low, or outside their unit)."""
 
     status = 403
     title_key = "console_forbidden_title"
+    default = ("Không có quyền", "Forbidden")
 
 
-class Unauthenticated(PortalError):
+class Unauthenticated(EpimapError):
     """No valid session, credentials or token."""
 
     status = 401
     title_key = "console_unauthorized_title"
+    default = ("Cần đăng nhập", "Sign-in needed")
 
 
-class Conflict(PortalError):
+class Conflict(EpimapError):
     """The request conflicts with the current state (e-mail taken, already published …)."""
 
     status = 409
     title_key = "console_conflict_title"
+    default = ("Xung đột", "Conflict")
 
 
-class Invalid(PortalError):
+class Invalid(EpimapError):
     """A form or API value is invalid."""
 
     status = 400
     title_key = "bad_request_title"
+    default = ("Yêu cầu không hợp lệ", "Bad request")
 
 
-class Throttled(PortalError):
+class Throttled(EpimapError):
     """Too many failed sign-ins: wait, or the account/IP is locked for a while."""
 
     status = 429
     title_key = "console_throttled_title"
+    default = ("Tạm khóa đăng nhập", "Sign-in paused")
 
     def __init__(self, seconds: float, locked: bool) -> None:
         self.retry_after = max(1, int(seconds + 0.999))

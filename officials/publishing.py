@@ -1,6 +1,6 @@
 """Officials publish: upload a feed and preview it, publish or discard, roll back, edit one feature.
 
-Every function takes the acting :class:`~layers.accounts.Principal` and checks its role and unit
+Every function takes the acting :class:`~officials.accounts.Principal` and checks its role and unit
 itself, so the console and the feed API share one set of rules:
 
 - an upload is ingested with the principal's unit as the scope: rows outside it are rejected
@@ -28,14 +28,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from epimap.db import Bind, session_scope
+from epimap.errors import EpimapError, NotFound, Problem
 from epimap.settings import Settings
-from ingest.errors import FeedError, Problem, ValueProblem
+from ingest.errors import ValueProblem
 from ingest.pipeline import IngestOptions, ingest_feed, sha256_of
-from ingest.publish import PublishInfo, Scope, diff, publish, resolve_scope
-from ingest.report import Diff, Report, RowResult
-from ingest.rollback import rollback
-from ingest.rows import _typed
-from layers.accounts import (
+from ingest.report import Report, RowResult
+from ingest.rows import typed_value
+from layers.catalog import Catalog, Layer, default_catalog
+from layers.meta import layer_state
+from layers.rollback import rollback
+from layers.store import get_publication
+from layers.versions import Diff, PublishInfo, Scope, diff, publish, resolve_scope
+from officials.accounts import (
     Conflict,
     Denied,
     Invalid,
@@ -46,46 +50,44 @@ from layers.accounts import (
     scope_unit,
     units_within,
 )
-from layers.audit import Where, record
-from layers.catalog import Catalog, Layer, default_catalog
-from layers.meta import layer_state
-from layers.store import get_publication
-from portal.errors import NotFound, PortalError
+from officials.audit import Where, record
 
 CHANGES_LISTED = 500  # per kind (added / changed / removed) kept for the preview
 CHUNK = 1 << 20
 MAX_NAME = 200
 
 
-class Unprocessable(PortalError):
+class Unprocessable(EpimapError):
     """The feed was read but cannot be published as it is (rejected rows, refused)."""
 
     status = 422
     title_key = "console_unprocessable_title"
+    default = ("Không xử lý được tệp", "Feed not accepted")
 
 
-class PublishFailed(PortalError):
+class PublishFailed(EpimapError):
     """Publishing failed midway; the transaction was rolled back, nothing changed."""
 
     status = 500
     title_key = "server_error_title"
 
 
-class TooLarge(PortalError):
+class TooLarge(EpimapError):
     """The upload is larger than the ``max_upload_mb`` setting."""
 
     status = 413
     title_key = "console_too_large_title"
+    default = ("Tệp quá lớn", "File too large")
 
     def __init__(self, max_mb: int) -> None:
         super().__init__(f"Tệp quá lớn: giới hạn là {max_mb} MB.",
                          f"The file is too large: the limit is {max_mb} MB.")
 
 
-def feed_problem(problem: Problem, status: type[PortalError] = Unprocessable) -> PortalError:
+def feed_problem(problem: Problem, status: type[EpimapError] = Unprocessable) -> EpimapError:
     """Return a feed problem as a portal error (its message in both languages)."""
     error = status(problem.message_vi, problem.message_en)
-    error.code = problem.code  # type: ignore[attr-defined]
+    error.code = problem.code
     return error
 
 
@@ -315,7 +317,7 @@ def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_i
         report = _ingest(bind, path, layer, principal.boundary_set, principal.scope_code,
                          author=principal.actor, file_name=name, dry_run=True, max_bytes=max_bytes,
                          changes=changes)
-    except FeedError as exc:
+    except Problem as exc:
         with session_scope(bind) as session:
             record(session, principal.actor, "upload_failed", where, target=f"layer:{layer.id}",
                    details=principal.audit_details(file=name, sha256=sha, size=size, code=exc.code))
@@ -376,7 +378,7 @@ def publish_upload(bind: Bind, settings: Settings, principal: Principal, upload_
         report = _ingest(bind, path, layer, upload.boundary_set, upload.scope_code, author=principal.actor,
                          file_name=upload.file_name, dry_run=False, max_bytes=settings.max_upload_mb * 2**20,
                          note=note, legal_ref=legal_ref, force=force)
-    except FeedError as exc:
+    except Problem as exc:
         _release(bind, upload.id)
         raise feed_problem(exc) from exc
     except Exception as exc:
@@ -483,7 +485,7 @@ def rollback_publication(bind: Bind, principal: Principal, layer_id: str, public
     note = _short(note)
     try:
         new_id, change = rollback(bind, layer, publication_id, author=principal.actor, note=note)
-    except FeedError as exc:
+    except Problem as exc:
         raise feed_problem(exc) from exc
     with session_scope(bind) as session:
         record(session, principal.actor, "rollback", where, target=f"publication:{new_id}",
@@ -525,7 +527,7 @@ def parse_values(layer: Layer, old: dict[str, Any], values: dict[str, str]) -> d
             continue
         raw = values[attribute.name]
         try:
-            value = _typed(attribute, raw)
+            value = typed_value(attribute, raw)
         except ValueProblem as problem:
             raise Invalid(f"{attribute.label_vi}: {problem.message_vi}",
                           f"{attribute.label_en}: {problem.message_en}") from problem

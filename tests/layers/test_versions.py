@@ -11,12 +11,13 @@ from sqlalchemy.exc import DBAPIError
 
 from boundaries.names import name_key
 from epimap.db import session_scope
-from ingest import publish as publish_module
-from ingest.errors import FeedError
-from ingest.rollback import rollback
+from epimap.errors import Problem
+from ingest import stage as stage_module
 from ingest.rows import Candidate
+from layers import versions
 from layers.catalog import default_catalog
 from layers.overview import build_overview
+from layers.rollback import rollback
 from tests.ingest.builders import changed_checkpoints, current_features, latest_publication, layer_counts
 from tests.ingest.helpers import run
 
@@ -47,7 +48,7 @@ def _publish_and_roll_back(connection, tmp_path) -> list[tuple]:
 
 @pytest.fixture
 def always_rebuild(monkeypatch):
-    monkeypatch.setattr(publish_module, "_rebuilds_partition", lambda session, layer, inserted: True)
+    monkeypatch.setattr(versions, "_rebuilds_partition", lambda session, layer, inserted: True)
 
 
 def test_rebuilding_ends_as_inserting_row_by_row_does(connection, tmp_path, monkeypatch):
@@ -55,7 +56,7 @@ def test_rebuilding_ends_as_inserting_row_by_row_does(connection, tmp_path, monk
     by_rows = _publish_and_roll_back(connection, tmp_path)
     savepoint.rollback()
     before = _partition_oid(connection, "checkpoints")
-    monkeypatch.setattr(publish_module, "_rebuilds_partition", lambda session, layer, inserted: True)
+    monkeypatch.setattr(versions, "_rebuilds_partition", lambda session, layer, inserted: True)
     assert _publish_and_roll_back(connection, tmp_path) == by_rows
     assert _partition_oid(connection, "checkpoints") != before  # it really was swapped
 
@@ -97,9 +98,9 @@ def test_a_rebuilt_point_layer_gets_the_overview_of_its_rows(connection, tmp_pat
 def test_a_publication_rebuilds_when_large_and_at_least_half_the_partition(connection, monkeypatch):
     held = layer_counts(connection, "checkpoints")["rows"]
     assert held == 25
-    monkeypatch.setattr(publish_module, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(versions, "BULK_MIN_ROWS", 10)
     with session_scope(connection) as session:
-        decide = publish_module._rebuilds_partition  # noqa: SLF001 - the rule itself
+        decide = versions._rebuilds_partition  # noqa: SLF001 - the rule itself
         assert not decide(session, CHECKPOINTS, 9)  # too few to be worth it
         assert not decide(session, CHECKPOINTS, 12)  # 25 rows held > 2 x 12
         assert decide(session, CHECKPOINTS, 13)
@@ -115,7 +116,7 @@ def test_a_small_publication_keeps_the_partition(connection, tmp_path):
 
 def _publish_failing_with(state: str):
     """Return a ``publish`` that fails as PostgreSQL does, with that SQLSTATE, after its first rows."""
-    real = publish_module.publish
+    real = versions.publish
 
     def failing(session, *args):
         real(session, *args)
@@ -127,7 +128,7 @@ def _publish_failing_with(state: str):
 def test_a_publication_aborted_for_a_concurrent_one_is_a_clear_feed_error(connection, tmp_path, monkeypatch):
     before = layer_counts(connection)
     monkeypatch.setattr("ingest.pipeline.publish", _publish_failing_with("40P01"))  # deadlock_detected
-    with pytest.raises(FeedError) as raised:
+    with pytest.raises(Problem) as raised:
         run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")
     assert raised.value.code == "publish_conflict"
     assert "chạy lại" in raised.value.message_vi and "Run it again" in raised.value.message_en
@@ -149,9 +150,9 @@ def test_staged_lines_keep_every_character_of_the_row(connection):
         Candidate(sheet="S", row=9, props={"name": "Vùng"}, source_id="\\.",
                   geometry=shapely.box(106.6, 10.9, 106.7, 11.0)),
     ]
-    lines = [f"{seq}\t{publish_module.staging_line(c)}" for seq, c in enumerate(candidates)]
+    lines = [f"{seq}\t{stage_module.staging_line(c)}" for seq, c in enumerate(candidates)]
     with session_scope(connection) as session:
-        assert publish_module.stage(session, iter(lines)) == 3
+        assert stage_module.stage(session, iter(lines)) == 3
         staged = session.execute(text(
             "SELECT seq, sheet, row_no, source_id, name_key, ST_AsText(geom), commune_name, district_name,"
             " props FROM ingest_staging ORDER BY seq")).all()
