@@ -58,19 +58,15 @@ BINH_DUONG_FEEDS = (
 
 def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope: str = "74") -> list[str]:
     """Ingest the demo's sample feeds; return one summary line per feed."""
-    from ingest.pipeline import IngestOptions, ingest_feed
-    from ingest.stats import ingest_stats
+    from ingest.layer_feed import ingest_layer_feed
+    from ingest.pipeline import IngestOptions
     from layers.catalog import default_catalog
 
     catalog, lines = default_catalog(), []
+    options = IngestOptions(set_name=set_name, scope_code=scope, author="demo")
     for file, layer in BINH_DUONG_FEEDS:
         path = data_dir / file
-        if layer == "unit_stats":
-            report = ingest_stats(bind, path, catalog=catalog, set_name=set_name, scope_code=scope,
-                                  source_name=path.name)
-        else:
-            report = ingest_feed(bind, path, layer, catalog,
-                                 IngestOptions(set_name=set_name, scope_code=scope, author="demo"))
+        report = ingest_layer_feed(bind, path, layer, catalog, options)
         lines.append(f"{path.name} -> {layer}: {len(report.accepted)} accepted,"
                      f" {len(report.rejected)} rejected")
     return lines

@@ -18,6 +18,7 @@ class Settings:
     database_url: str = ""
     var_dir: Path = PROJECT_ROOT / ".var"
     data_dir: Path = PROJECT_ROOT / "data"
+    catalog_file: Path = PROJECT_ROOT / "layers" / "catalog.yml"  # the layer catalogue (layers/catalog.py)
     db_port: int = 25432  # below Linux's ephemeral port range (32768-60999)
     # 1: test every pooled connection with a round trip before use.  Off by default: a connection
     # the server dropped fails one request with a 503 and the pool reconnects (portal/errors.py).

@@ -8,27 +8,15 @@ import click
 
 from epimap.context import AppContext, cli_error, pass_app
 from epimap.errors import Problem
-from ingest.pipeline import IngestOptions, ingest_feed
-from ingest.report import Report
+from ingest.layer_feed import ingest_layer_feed
+from ingest.pipeline import IngestOptions
 from ingest.report_export import report_text, write_report_json
-from layers.catalog import default_catalog
-
-STATS_LAYER = "unit_stats"
-
-
-def _run(app: AppContext, path: Path, layer: str, options: IngestOptions, metric: str | None) -> Report:
-    if layer == STATS_LAYER:
-        from ingest.stats import ingest_stats
-
-        return ingest_stats(app.bind, path, catalog=default_catalog(), set_name=options.set_name,
-                            scope_code=options.scope_code, metric=metric, sheet=options.sheet,
-                            dry_run=options.dry_run, source_name=path.name)
-    return ingest_feed(app.bind, path, layer, default_catalog(), options)
+from layers.catalog import load_catalog
 
 
 @click.command("ingest")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--layer", required=True, help="Catalogue layer id, or unit_stats for statistics.")
+@click.option("--layer", required=True, help="Catalogue layer id (unit_stats: the statistics).")
 @click.option("--scope", "scope_code", help="Unit the feed covers (default: the configured unit).")
 @click.option("--set", "set_name", help="Boundary set (default: the configured one).")
 @click.option("--sheet", help="Read only this sheet (name or 0-based index).")
@@ -55,7 +43,8 @@ def ingest_command(app: AppContext, path: Path, layer: str, scope_code: str | No
         force=force, note=note, legal_ref=legal_ref, progress=True,
         max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
     try:
-        report = _run(app, path, layer, options, metric)
+        report = ingest_layer_feed(app.bind, path, layer, load_catalog(app.settings.catalog_file), options,
+                                   metric)
     except Problem as exc:
         raise cli_error(exc) from exc
     click.echo(report_text(report, lang=lang))

@@ -92,12 +92,7 @@ def header_scorer(layer: Layer, catalog: Catalog) -> Callable[[list[str]], int]:
 
 
 def _locatable(location: dict[str, str], layer: Layer) -> bool:
-    if "commune" in location:
-        return True
-    if layer.geometry == "polygon":
-        return "wkt" in location
-    return ("latlon" in location or {"lat", "lon"} <= location.keys()
-            or {"vn2000_x", "vn2000_y"} <= location.keys())
+    return "commune" in location or any(columns <= location.keys() for columns in layer.kind.located_by)
 
 
 def check_columns(mapping: ColumnMap, layer: Layer, headers: list[str]) -> None:

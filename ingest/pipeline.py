@@ -223,7 +223,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
     """Ingest a feed as a snapshot of a layer over a scope; publish unless refused or a dry run."""
     path = Path(path)
     layer = catalog.layer(layer_id)
-    if layer is None:
+    if layer is None or not layer.kind.has_features:  # figures go through ingest.layer_feed
         raise unknown_layer(layer_id, catalog)
     name = options.source_name or path.name
     report = Report(file=name, layer=layer.id, sha256=sha256_of(path), dry_run=options.dry_run)
@@ -236,7 +236,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         columns: dict[str, str | None] = {}
         rows = _staged_rows(path, layer, catalog, options, report, scope, columns)
         stage(session, kept_from_gc(with_progress(rows, options.progress)))
-        polygons = layer.geometry == "polygon"
+        polygons = layer.kind.areas
         index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))

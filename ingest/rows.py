@@ -206,10 +206,10 @@ def parse_row(row: Row, context: RowContext) -> Candidate:
         candidate.props[attribute.name] = _attribute(
             attribute, row, columns.attributes.get(attribute.name), candidate)
     _check_dates(candidate.props, context)
-    if context.layer.geometry == "point":
-        candidate.xy = _point(row, context, candidate)
-    else:
+    if context.layer.kind.areas:
         candidate.geometry = _polygon(row, context)
+    else:
+        candidate.xy = _point(row, context, candidate)
     candidate.source_id = clean_text(_cell(row, columns, "source_id"))
     candidate.commune = clean_text(_cell(row, columns, "commune"))
     candidate.district = clean_text(_cell(row, columns, "district"))

@@ -9,7 +9,7 @@ import click
 from epimap.context import AppContext, cli_error, pass_app
 from epimap.db import session_scope
 from epimap.errors import Problem
-from layers.catalog import CATALOG_FILE, CatalogError, Layer, default_catalog, load_catalog
+from layers.catalog import CatalogError, Layer, load_catalog
 from layers.store import history
 
 
@@ -18,25 +18,26 @@ def layers_cli() -> None:
     """Layers: the catalogue, publications, rollback."""
 
 
-def _layer(layer_id: str) -> Layer:
-    layer = default_catalog().layer(layer_id)
+def _layer(app: AppContext, layer_id: str) -> Layer:
+    catalog = load_catalog(app.settings.catalog_file)
+    layer = catalog.layer(layer_id)
     if layer is None:
-        raise click.ClickException(f"unknown layer {layer_id!r}; layers: "
-                                   + ", ".join(sorted(default_catalog().layers)))
+        known = ", ".join(sorted(catalog.layers))
+        raise click.ClickException(f"unknown layer {layer_id!r}; layers: {known}")
     return layer
 
 
 @layers_cli.command("check")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                default=CATALOG_FILE)
-def check_command(path: Path) -> None:
-    """Validate the layer catalogue and list its layers."""
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@pass_app
+def check_command(app: AppContext, path: Path | None) -> None:
+    """Validate the layer catalogue (default: the configured one) and list its layers."""
     try:
-        catalog = load_catalog(path)
+        catalog = load_catalog(path or app.settings.catalog_file)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     for layer in catalog.layers.values():
-        click.echo(f"{layer.id:24} {layer.geometry:8} {'public' if layer.public else 'restricted':10}"
+        click.echo(f"{layer.id:24} {layer.kind.name:9} {'public' if layer.public else 'restricted':10}"
                    f" {layer.title_vi} / {layer.title_en}")
     click.echo(f"{len(catalog.layers)} layers, {len(catalog.metrics)} statistics: ok")
 
@@ -47,7 +48,7 @@ def check_command(path: Path) -> None:
 def history_command(app: AppContext, layer_id: str) -> None:
     """List a layer's publications, newest first."""
     with session_scope(app.bind) as session:
-        publications = history(session, _layer(layer_id))
+        publications = history(session, _layer(app, layer_id))
     if not publications:
         click.echo("no publication yet / chưa có lần xuất bản nào")
     for p in publications:
@@ -70,7 +71,7 @@ def rollback_command(app: AppContext, layer_id: str, publication: int, author: s
     from layers.rollback import rollback
 
     try:
-        new_id, change = rollback(app.bind, _layer(layer_id), publication, author=author, note=note)
+        new_id, change = rollback(app.bind, _layer(app, layer_id), publication, author=author, note=note)
     except Problem as exc:
         raise cli_error(exc) from exc
     click.echo(f"publication #{new_id} restores #{publication}: +{change.added} ~{change.changed}"

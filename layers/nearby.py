@@ -116,8 +116,8 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
     (True/False/None from its hours at ``at``; default now, in Việt Nam).  ``open_now`` keeps
     only sites known to be open, ``exclude_lockdown`` drops those in a lockdown zone.
     """
-    if layer.geometry != "point":
-        raise ValueError(f"layer {layer.id} is not a point layer")
+    if not layer.searchable:
+        raise ValueError(f"layer {layer.id} is not searchable by distance")
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
     driver = (db.connection() if isinstance(db, Session) else db).connection.driver_connection

@@ -88,7 +88,7 @@ def build_overview(session: Session | Connection, layer: Layer, publication: int
     ``source`` is the table holding the layer's features: ``feature``, or the fresh partition a
     large publication fills before it is attached (see :func:`layers.versions.publish`).
     """
-    if layer.geometry != "point":
+    if not layer.kind.clusters:
         return
     params = {"pub": publication, "layer": layer.id, "as_of": publication}
     session.execute(text("DELETE FROM cluster_overview WHERE publication_id = :pub"), params)

@@ -163,7 +163,7 @@ _STATEMENTS = _statements()
 
 def clustered(layer: Layer, z: int) -> bool:
     """Tell whether a layer's points are drawn as clusters at a zoom."""
-    return layer.geometry == "point" and z < layer.cluster_below_zoom
+    return layer.kind.clustered(z, layer.cluster_below_zoom)
 
 
 def hidden_attributes(layer: Layer) -> list[str]:
@@ -180,7 +180,7 @@ def tile_statement(layer: Layer, publication: int, z: int, x: int, y: int, reade
     """
     params: dict[str, Any] = {"z": z, "x": x, "y": y, "layer": layer.id, "pub": publication,
                               **within(reader)[1]}
-    if layer.geometry != "point":
+    if not layer.kind.clusters:
         kind, overview = "features", False
     else:
         kind = "clusters" if clustered(layer, z) else "points"  # points: features unless crowded

@@ -278,16 +278,18 @@ def list_changes(session: Session, layer: Layer, scope: Scope, limit: int = CHAN
 # ------------------------------------------------------------------------------------- upload
 
 
-def _layer(layer_id: str, catalog: Catalog | None = None) -> Layer:
+def _layer(layer_id: str, catalog: Catalog | None) -> Layer:
+    """Return a layer of features of the catalogue (default: the bundled one), or a 404."""
     layer = (catalog or default_catalog()).layer(layer_id)
-    if layer is None:
+    if layer is None or not layer.kind.has_features:
         raise NotFound(f"Không có lớp “{layer_id[:50]}”.", f"No layer '{layer_id[:50]}'.")
     return layer
 
 
 def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code: str, *, author: str,
             file_name: str, dry_run: bool, max_bytes: int, note: str | None = None,
-            legal_ref: str | None = None, force: bool = False, changes: Changes | None = None) -> Report:
+            legal_ref: str | None = None, force: bool = False, changes: Changes | None = None,
+            catalog: Catalog | None = None) -> Report:
     def inspect(session: Session, staged_layer: Layer, scope: Scope) -> None:
         if changes is not None:
             listed = list_changes(session, staged_layer, scope)
@@ -296,17 +298,17 @@ def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code
     options = IngestOptions(set_name=principal_set, scope_code=scope_code, author=author, dry_run=dry_run,
                             force=force, note=note, legal_ref=legal_ref, max_bytes=max_bytes,
                             source_name=file_name, inspect=inspect)
-    return ingest_feed(bind, path, layer.id, default_catalog(), options)
+    return ingest_feed(bind, path, layer.id, catalog or default_catalog(), options)
 
 
 def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_id: str, stream: IO[bytes],
-                   file_name: str | None, where: Where) -> Upload:
+                   file_name: str | None, where: Where, *, catalog: Catalog | None = None) -> Upload:
     """Store an uploaded feed and preview it (a dry run in the principal's unit); return the upload.
 
     A file the ingest cannot read at all raises :class:`Unprocessable` (audited as ``upload_failed``).
     """
     require_role(principal, "editor")
-    layer = _layer(layer_id)
+    layer = _layer(layer_id, catalog)
     name = safe_file_name(file_name)
     max_bytes = settings.max_upload_mb * 2**20
     path, sha, size = store_upload(stream, upload_dir(settings), max_bytes)
@@ -316,7 +318,7 @@ def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_i
     try:
         report = _ingest(bind, path, layer, principal.boundary_set, principal.scope_code,
                          author=principal.actor, file_name=name, dry_run=True, max_bytes=max_bytes,
-                         changes=changes)
+                         changes=changes, catalog=catalog)
     except Problem as exc:
         with session_scope(bind) as session:
             record(session, principal.actor, "upload_failed", where, target=f"layer:{layer.id}",
@@ -355,12 +357,13 @@ def _release(bind: Bind, upload_id: int) -> None:
 
 
 def publish_upload(bind: Bind, settings: Settings, principal: Principal, upload_id: int, where: Where, *,
-                   note: str | None = None, legal_ref: str | None = None, force: bool = False) -> Report:
+                   note: str | None = None, legal_ref: str | None = None, force: bool = False,
+                   catalog: Catalog | None = None) -> Report:
     """Publish a previewed upload: re-validate the stored file and publish it in the upload's unit."""
     require_role(principal, "publisher")
     with session_scope(bind) as session:
         upload = visible_upload(session, principal, upload_id)
-        layer = _layer(upload.layer_id)
+        layer = _layer(upload.layer_id, catalog)
         current = layer_state(session, layer).publication
     if upload.status != "previewed":
         raise _decided()
@@ -377,7 +380,7 @@ def publish_upload(bind: Bind, settings: Settings, principal: Principal, upload_
     try:
         report = _ingest(bind, path, layer, upload.boundary_set, upload.scope_code, author=principal.actor,
                          file_name=upload.file_name, dry_run=False, max_bytes=settings.max_upload_mb * 2**20,
-                         note=note, legal_ref=legal_ref, force=force)
+                         note=note, legal_ref=legal_ref, force=force, catalog=catalog)
     except Problem as exc:
         _release(bind, upload.id)
         raise feed_problem(exc) from exc
@@ -427,7 +430,7 @@ def discard_upload(bind: Bind, principal: Principal, upload_id: int, where: Wher
 
 def api_feed(bind: Bind, settings: Settings, principal: Principal, layer_id: str, stream: IO[bytes],
              file_name: str | None, where: Where, *, publish_now: bool, note: str | None = None,
-             legal_ref: str | None = None) -> tuple[Upload, Report | None]:
+             legal_ref: str | None = None, catalog: Catalog | None = None) -> tuple[Upload, Report | None]:
     """The feed API: preview an upload, and publish it at once when asked and nothing was rejected.
 
     Return the upload and, when published, the publication's report.  ``publish_now`` needs the
@@ -435,7 +438,7 @@ def api_feed(bind: Bind, settings: Settings, principal: Principal, layer_id: str
     raises :class:`Unprocessable` with the upload attached (``error.upload``).
     """
     require_role(principal, "publisher" if publish_now else "editor")
-    upload = preview_upload(bind, settings, principal, layer_id, stream, file_name, where)
+    upload = preview_upload(bind, settings, principal, layer_id, stream, file_name, where, catalog=catalog)
     if not publish_now:
         return upload, None
     report = upload.report or {}
@@ -444,7 +447,8 @@ def api_feed(bind: Bind, settings: Settings, principal: Principal, layer_id: str
                               "The feed has rejected rows or was refused; nothing was published.")
         error.upload = upload  # type: ignore[attr-defined]
         raise error
-    published = publish_upload(bind, settings, principal, upload.id, where, note=note, legal_ref=legal_ref)
+    published = publish_upload(bind, settings, principal, upload.id, where, note=note, legal_ref=legal_ref,
+                               catalog=catalog)
     if published.publication is None:
         error = Unprocessable("Tệp không được phép xuất bản.", "The feed was refused; nothing was published.")
         error.upload = upload  # type: ignore[attr-defined]
@@ -473,10 +477,10 @@ def can_roll_back(session: Session, principal: Principal | None, set_name: str, 
 
 
 def rollback_publication(bind: Bind, principal: Principal, layer_id: str, publication_id: int, where: Where,
-                         note: str | None = None) -> tuple[int, Diff]:
+                         note: str | None = None, catalog: Catalog | None = None) -> tuple[int, Diff]:
     """Restore the layer as it was at a publication (within that publication's unit), as a new one."""
     require_role(principal, "publisher")
-    layer = _layer(layer_id)
+    layer = _layer(layer_id, catalog)
     with session_scope(bind) as session:
         target = get_publication(session, layer, publication_id)
         if target is None:
@@ -543,10 +547,11 @@ def parse_values(layer: Layer, old: dict[str, Any], values: dict[str, str]) -> d
 
 
 def edit_feature(bind: Bind, principal: Principal, layer_id: str, source_id: str, values: dict[str, str],
-                 where: Where, *, note: str | None = None, legal_ref: str | None = None) -> tuple[int, Diff]:
+                 where: Where, *, note: str | None = None, legal_ref: str | None = None,
+                 catalog: Catalog | None = None) -> tuple[int, Diff]:
     """Change one feature's attributes as a one-row publication (action ``edit``) in the principal's unit."""
     require_role(principal, "publisher")
-    layer = _layer(layer_id)
+    layer = _layer(layer_id, catalog)
     note, legal_ref = _short(note), _short(legal_ref)
     with session_scope(bind) as session:
         feature = editable_feature(session, principal, layer, source_id)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from flask import Flask, Response, g
 
 from boundaries.queries import Unit, get_unit
-from layers.catalog import Layer, default_catalog
+from layers.catalog import Layer
+from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.errors import NotFound
 
@@ -35,8 +36,8 @@ class Readable:
 
 def readable_layer(layer_id: str) -> Readable:
     """Return a catalogue layer the requester may read and how far; anything else is a 404."""
-    layer = default_catalog().layer(layer_id)
-    if layer is None:
+    layer = current_catalog().layer(layer_id)
+    if layer is None or not layer.kind.has_features:
         raise NotFound()
     if layer.public:
         return Readable(layer, None)
@@ -54,8 +55,8 @@ def readable_layer(layer_id: str) -> Readable:
 
 def public_layer(layer_id: str) -> Layer:
     """Return a public catalogue layer (for doors whose answers are cached by URL); else a 404."""
-    layer = default_catalog().layer(layer_id)
-    if layer is None or not layer.public:
+    layer = current_catalog().layer(layer_id)
+    if layer is None or not layer.public or not layer.kind.has_features:
         raise NotFound()
     return layer
 

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 
 from boundaries.queries import Unit, find_units, get_unit
-from layers.catalog import Layer, default_catalog
+from layers.catalog import Layer
 from layers.nearby import Area, load_area, nearby, within_area
 from portal import ratelimit
+from portal.catalog import current_catalog
 from portal.database import db_connection, db_session
 from portal.errors import BadRequest
 from portal.find_messages import MESSAGES
@@ -29,9 +30,6 @@ PAGE_LIMIT = 10
 AREA_REACH_M = 50_000  # farther than this from every top-level unit: outside the portal's area
 AREA_TTL_S = 300
 MAX_QUERY = 100
-# The page's choices and the layers they search.
-KINDS = {"testing": "testing_sites", "vaccination": "vaccination_sites", "pharmacy": "pharmacies",
-         "treatment": "treatment_facilities"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 AREA = "epimap.find_area"
 
@@ -75,16 +73,11 @@ def _flag(name: str) -> bool:
     raise BadRequest(f"Tham số {name} phải là 1 hoặc 0.", f"Parameter {name} must be 1 or 0.")
 
 
-def searchable_layers() -> dict[str, Layer]:
-    """Return the layers one may search for nearby features: public point layers."""
-    return {lid: layer for lid, layer in default_catalog().layers.items()
-            if layer.public and layer.geometry == "point"}
-
-
 def _layer() -> Layer:
-    layer = searchable_layers().get((request.args.get("layer") or "").strip())
+    searchable = current_catalog().searchable()
+    layer = searchable.get((request.args.get("layer") or "").strip())
     if layer is None:
-        names = ", ".join(sorted(searchable_layers()))
+        names = ", ".join(sorted(searchable))
         raise BadRequest(f"Tham số layer phải là một trong: {names}.",
                          f"Parameter layer must be one of: {names}.")
     return layer
@@ -234,10 +227,11 @@ def _page_texts(lang: str) -> dict[str, str]:
 def page() -> str:
     """The search form and, when asked, the nearest sites to a commune or district."""
     settings, session, lang = current_app.config["SETTINGS"], db_session(), current_language()
-    kind = request.args.get("kind") or "testing"
-    if kind not in KINDS:
+    offered = current_catalog().finder_layers()  # the catalogue's first one is the default
+    kind = request.args.get("kind") or next(iter(offered), "")
+    if kind not in offered:
         raise BadRequest("Loại điểm không hợp lệ.", "Unknown kind of site.")
-    layer = default_catalog().layers[KINDS[kind]]
+    layer = offered[kind]
     query = (request.args.get("q") or "").strip()[:MAX_QUERY]
     code = (request.args.get("code") or "").strip()
     open_now, exclude_lockdown = _flag("open_now"), _flag("exclude_lockdown")
@@ -260,8 +254,9 @@ def page() -> str:
             exclude_lockdown=exclude_lockdown)]
         if not sites:
             message = translate("find_no_results", lang)
-    kinds = [(k, default_catalog().layers[lid].title(lang)) for k, lid in KINDS.items()]
-    client = {"api": url_for("find.api_nearby"), "lang": lang, "limit": PAGE_LIMIT, "layers": KINDS,
+    kinds = [(key, found.title(lang)) for key, found in offered.items()]
+    client = {"api": url_for("find.api_nearby"), "lang": lang, "limit": PAGE_LIMIT,
+              "layers": {key: found.id for key, found in offered.items()},
               "basemap": settings.basemap_url, "attribution": settings.basemap_attribution,
               "texts": _page_texts(lang)}
     return render_template("find.html", kinds=kinds, kind=kind, query=query, unit=unit,

@@ -15,9 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from epimap.db import session_scope
-from layers.catalog import default_catalog
 from officials import publishing
 from officials.accounts import Invalid, Unauthenticated, require_role, token_principal
+from portal.catalog import current_catalog
 from portal.console.auth import where
 from portal.database import get_bind
 from portal.errors import NotFound
@@ -45,7 +45,7 @@ def post_feed(layer_id: str) -> tuple[Response, int]:
     principal = _bearer()
     publish_now = (request.args.get("publish") or "").strip().lower() in _TRUE
     require_role(principal, "publisher" if publish_now else "editor")
-    if default_catalog().layer(layer_id) is None:
+    if current_catalog().layer(layer_id) is None:
         raise NotFound(f"Không có lớp “{layer_id[:50]}”.", f"No layer '{layer_id[:50]}'.")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -56,7 +56,8 @@ def post_feed(layer_id: str) -> tuple[Response, int]:
         found, published = publishing.api_feed(get_bind(), settings, principal, layer_id, upload.stream,
                                                upload.filename, where(), publish_now=publish_now,
                                                note=request.form.get("note"),
-                                               legal_ref=request.form.get("legal_ref"))
+                                               legal_ref=request.form.get("legal_ref"),
+                                               catalog=current_catalog())
     except publishing.Unprocessable as exc:
         body: dict[str, Any] = {"error": exc.message("vi" if request.args.get("lang") == "vi" else "en"),
                                 "error_vi": exc.message("vi"), "error_en": exc.message("en"), "status": 422}

@@ -29,12 +29,13 @@ from boundaries.queries import bounds, get_unit, outline_geojson
 from epimap.db import session_scope
 from epimap.errors import EpimapError
 from ingest.report_export import report_csv, report_xlsx
-from layers.catalog import Layer, default_catalog
+from layers.catalog import Layer
 from layers.meta import layer_state
 from layers.store import features, history
 from officials import accounts, publishing
 from officials.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
 from officials.audit import ACTIONS, events
+from portal.catalog import current_catalog
 from portal.console import forms
 from portal.console.auth import SID, check_csrf, current_principal, safe_next, signed_in, where
 from portal.database import get_bind
@@ -62,8 +63,8 @@ def me() -> Principal:
 
 
 def _layer(layer_id: str) -> Layer:
-    layer = default_catalog().layer(layer_id)
-    if layer is None:
+    layer = current_catalog().layer(layer_id)
+    if layer is None or not layer.kind.has_features:
         raise NotFound()
     return layer
 
@@ -135,7 +136,7 @@ def home() -> str:
     with db() as session_db:
         unit = accounts.scope_unit(session_db, principal)
         rows = []
-        for layer in default_catalog().layers.values():
+        for layer in current_catalog().feature_layers():
             state = layer_state(session_db, layer, None if layer.public else unit)
             current = history(session_db, layer, limit=1)
             rows.append({"layer": layer, "state": state, "latest": current[0] if current else None,
@@ -167,7 +168,8 @@ def layer_page(layer_id: str) -> str:
 def roll_back(layer_id: str) -> Any:
     """Restore the layer as it was at a publication (a new publication)."""
     new_id, change = publishing.rollback_publication(get_bind(), me(), layer_id, forms.number("publication"),
-                                                     where(), note=forms.field("note"))
+                                                     where(), note=forms.field("note"),
+                                                     catalog=current_catalog())
     flash(translate("console_rolled_back").format(id=new_id, added=change.added, changed=change.changed,
                                                   removed=change.removed))
     return redirect(url_for("console.layer_page", layer_id=layer_id))
@@ -187,7 +189,7 @@ def edit(layer_id: str) -> Any:
         try:
             publication, _change = publishing.edit_feature(
                 get_bind(), principal, layer.id, source_id, forms.edit_values(layer), where(),
-                note=forms.field("note"), legal_ref=forms.field("legal_ref"))
+                note=forms.field("note"), legal_ref=forms.field("legal_ref"), catalog=current_catalog())
         except Invalid as exc:
             error, status = exc.message(current_language()), exc.status
         else:
@@ -206,7 +208,8 @@ def upload() -> Any:
     """Store a feed and preview it (a dry run in the account's unit)."""
     form = forms.upload_form()
     found = publishing.preview_upload(get_bind(), current_app.config["SETTINGS"], me(), form.layer_id,
-                                      form.file.stream, form.file.filename, where())
+                                      form.file.stream, form.file.filename, where(),
+                                      catalog=current_catalog())
     return redirect(url_for("console.preview", upload_id=found.id))
 
 
@@ -253,7 +256,7 @@ def publish(upload_id: int) -> Any:
     """Publish a previewed upload (re-validated on the stored file)."""
     report = publishing.publish_upload(get_bind(), current_app.config["SETTINGS"], me(), upload_id, where(),
                                        note=forms.field("note"), legal_ref=forms.field("legal_ref"),
-                                       force=forms.flag("force"))
+                                       force=forms.flag("force"), catalog=current_catalog())
     if report.publication is None:
         refused = report.refused
         lang = current_language()

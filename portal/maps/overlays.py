@@ -12,8 +12,6 @@ from layers.catalog import Catalog, Layer
 from layers.meta import layer_state, publication_state
 from portal.tiles import tile_url_template
 
-SHOWN_AT_START = ("testing_sites", "lockdown_zones")
-
 
 @dataclass(frozen=True)
 class Overlay:
@@ -44,7 +42,7 @@ def public_overlays(session: Session, catalog: Catalog, lang: str, *, only: Coll
     """
     pinned = pinned or {}
     overlays = []
-    for layer in sorted(catalog.layers.values(), key=lambda item: item.geometry != "polygon"):
+    for layer in sorted(catalog.feature_layers(), key=lambda item: not item.kind.areas):
         if not layer.public or (only is not None and layer.id not in only):
             continue
         if layer.id in pinned:
@@ -54,7 +52,7 @@ def public_overlays(session: Session, catalog: Catalog, lang: str, *, only: Coll
         if state is None or state.publication is None:
             continue
         updated = state.updated_at.timestamp() if state.updated_at else None
-        shown = layer.id in only if only is not None else layer.id in SHOWN_AT_START
+        shown = layer.id in only if only is not None else layer.shown
         overlays.append(Overlay(layer, state.publication, tile_url_template(layer.id, state.publication),
                                 shown, _meta(layer, state.publication, updated, state.count, lang)))
     return overlays

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from boundaries import queries
 from boundaries.queries import Unit
-from layers.catalog import default_catalog
 from layers.store import features
+from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.i18n import current_language, map_texts, translate
 from portal.maps.builder import MapParts, build_unit_map
@@ -83,7 +83,7 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
 def _render_unit(set_name: str, code: str) -> str:
     session = db_session()
     unit = unit_or_404(session, set_name, code)
-    overlays = public_overlays(session, default_catalog(), current_language())
+    overlays = public_overlays(session, current_catalog(), current_language())
     built = unit_map(session, unit, child_url=unit_url(set_name, "__CODE__"), overlays=overlays)
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,
@@ -105,7 +105,7 @@ def text_view(set_name: str, code: str) -> str:
     stats = requested_statistics(session, unit, bool(children))
     lang = current_language()
     sections = []
-    for layer in default_catalog().layers.values():
+    for layer in current_catalog().feature_layers():
         if not layer.public:
             continue
         found = features(session, layer, unit=(unit.level, unit.code), limit=TEXT_VIEW_LIMIT + 1)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from epimap.errors import EpimapError
 from layers import ogc
-from layers.catalog import Layer, default_catalog
+from layers.catalog import Layer
+from portal.catalog import current_catalog
 from portal.database import db_session, get_bind
 from portal.errors import NotFound, render, with_retry_after
 from portal.i18n import current_language, register_messages
@@ -78,13 +79,13 @@ def read(work: Callable[[Session | Connection], T]) -> T:
 
 def public_layers() -> list[Layer]:
     """Return the catalogue's public layers: the collections."""
-    return [layer for layer in default_catalog().layers.values() if layer.public]
+    return [layer for layer in current_catalog().feature_layers() if layer.public]
 
 
 def public_layer(layer_id: str) -> Layer:
     """Return a public layer; anything else is a 404, signed in or not (these answers are public)."""
-    layer = default_catalog().layer(layer_id)
-    if layer is None or not layer.public:
+    layer = current_catalog().layer(layer_id)
+    if layer is None or not layer.public or not layer.kind.has_features:
         raise NotFound()
     return layer
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from layers.catalog import default_catalog
 from layers.ogc import MAX_LIMIT
+from portal.catalog import current_catalog
 
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
 # Rules under these prefixes are the public API: each must be described here.
@@ -78,13 +78,13 @@ def _ogc_page(summary: str, schema: str, operation_id: str, media: str = "applic
 
 
 def _collection_id() -> dict[str, Any]:
-    public = sorted(lid for lid, layer in default_catalog().layers.items() if layer.public)
+    public = sorted(layer.id for layer in current_catalog().feature_layers() if layer.public)
     return _path_param("layer_id", "A public layer of the catalogue.", {"type": "string", "enum": public})
 
 
 def _filters_help() -> str:
-    lines = [f"`{lid}`: " + ", ".join(f"`{a}`" for a in layer.public_attributes)
-             for lid, layer in sorted(default_catalog().layers.items()) if layer.public]
+    lines = [f"`{layer.id}`: " + ", ".join(f"`{a}`" for a in layer.public_attributes)
+             for layer in sorted(current_catalog().feature_layers(), key=lambda la: la.id) if layer.public]
     return ("Equality filters on public attributes, `?name=value` (the attribute's text must equal the"
             " value); any other parameter is a 400. Attributes by collection: " + "; ".join(lines) + ".")
 
@@ -130,8 +130,7 @@ _TILE_PARAMS = [_path_param("z", "Zoom.", {"type": "integer", "minimum": 0}),
 
 
 def _nearby() -> dict[str, Any]:
-    point_layers = sorted(lid for lid, layer in default_catalog().layers.items()
-                          if layer.public and layer.geometry == "point")
+    point_layers = sorted(current_catalog().searchable())
     flag = {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on", "off"]}
     return {"get": {
         "tags": ["Portal API"],
@@ -170,7 +169,7 @@ def _share(summary: str, media: str, with_set: bool, schema: dict[str, Any] | No
 
 
 def _sharing() -> dict[str, dict[str, Any]]:
-    public = sorted(lid for lid, layer in default_catalog().layers.items() if layer.public)
+    public = sorted(layer.id for layer in current_catalog().feature_layers() if layer.public)
     embed = "A unit's map to put in an <iframe> (any site may frame it)."
     png = "A unit's map as a PNG image (choropleth, layers, legend and sources)."
     binary = {"type": "string", "format": "binary"}

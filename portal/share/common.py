@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from layers.catalog import default_catalog
 from layers.meta import publication_exists
 from portal.access import public_layer
+from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound, PortalError
 from portal.i18n import LANGUAGES, translate
@@ -45,10 +45,10 @@ def parse_layers(raw: str | None) -> tuple[str, ...] | None:
     if raw is None:
         return None
     ids = tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
-    catalog = default_catalog()
+    catalog = current_catalog()
     for layer_id in ids:
         layer = catalog.layer(layer_id)
-        if layer is None or not layer.public:
+        if layer is None or not layer.public or not layer.kind.has_features:
             shown = layer_id[:40]
             raise BadRequest(f"Không có lớp bản đồ “{shown}”.", f"No map layer '{shown}'.")
     return ids
@@ -127,5 +127,5 @@ def embed_overlays(lang: str, args: dict[str, str]) -> tuple[list[Overlay], bool
     if only is not None and (stray := sorted(set(pins) - set(only))):
         raise BadRequest(f"Lớp được ghim nhưng không hiển thị: {', '.join(stray)}.",
                          f"Pinned layers that are not shown: {', '.join(stray)}.")
-    overlays = public_overlays(session, default_catalog(), lang, only=only, pinned=pins)
+    overlays = public_overlays(session, current_catalog(), lang, only=only, pinned=pins)
     return overlays, bool(pins) and all(o.layer.id in pins for o in overlays)

@@ -28,16 +28,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
-from shapely.geometry import shape
 
 from boundaries.queries import Unit, set_levels
 from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
-from layers.catalog import Layer, default_catalog
+from layers.catalog import Layer
 from layers.meta import layer_state
 from layers.store import Publication, features, get_publication
 from portal.access import readable_layer
+from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
 from portal.i18n import MESSAGES
@@ -79,12 +78,10 @@ class Export:
 
     def columns(self) -> list[tuple[str, str]]:
         """Return (key, bilingual header) of every column, in order."""
-        point = self.layer.geometry == "point"
-        where = ([("lon", "Kinh độ / Longitude"), ("lat", "Vĩ độ / Latitude")] if point
-                 else [("wkt", "Hình học (WKT) / Geometry (WKT)")])
         return [("source_id", "Mã / ID"),
                 *((a.name, f"{a.label_vi} / {a.label_en}") for a in self.layer.attributes if a.public),
-                *where, *((f"unit:{level}", _level_header(level)) for level in self.levels),
+                *self.layer.kind.export_columns(),
+                *((f"unit:{level}", _level_header(level)) for level in self.levels),
                 ("approximate", "Vị trí gần đúng / Approximate"),
                 ("publication", "Lần xuất bản / Publication")]
 
@@ -114,15 +111,9 @@ class Export:
     def values(self, feature: dict[str, Any]) -> list[Cell]:
         """Return one feature's cells, in column order."""
         props, geometry, units = feature["props"], feature["geometry"], feature["units"] or {}
-        if self.layer.geometry == "point":
-            lon, lat = (geometry["coordinates"] if geometry["type"] == "Point"
-                        else shape(geometry).representative_point().coords[0])
-            where: list[Cell] = [round(lon, 6), round(lat, 6)]
-        else:
-            where = [shapely.to_wkt(shape(geometry), rounding_precision=6, trim=True)]
         return [feature["source_id"], *(_cell(props.get(a.name)) for a in self.layer.attributes if a.public),
-                *where, *(units.get(level) for level in self.levels), bool(feature["approximate"]),
-                feature["publication"]]
+                *self.layer.kind.export_place(geometry), *(units.get(level) for level in self.levels),
+                bool(feature["approximate"]), feature["publication"]]
 
     def filename(self, fmt: str) -> str:
         """Return an ASCII file name: layer, unit and publication."""
@@ -235,7 +226,7 @@ def download_links(unit: Unit, overlays: list[Overlay] | None = None) -> list[di
     from portal.i18n import current_language
 
     if overlays is None:
-        overlays = public_overlays(db_session(), default_catalog(), current_language())
+        overlays = public_overlays(db_session(), current_catalog(), current_language())
     params = {"unit": unit.code}
     if unit.boundary_set != current_app.config["SETTINGS"].default_set:
         params["set"] = unit.boundary_set

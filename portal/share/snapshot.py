@@ -190,7 +190,7 @@ def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
     handles = []
     for (overlay, _), count in zip(scene.layers, counts, strict=True):
         label = f"{overlay.layer.title(scene.lang)} ({count})"
-        if overlay.layer.geometry == "polygon":
+        if overlay.layer.kind.areas:
             handles.append(Patch(facecolor=overlay.layer.color + "26", edgecolor=overlay.layer.color,
                                  hatch="////", label=label))
         else:
@@ -231,7 +231,7 @@ def render(scene: _Scene) -> bytes:
         if not len(shapes):
             continue
         colour = overlay.layer.color
-        if overlay.layer.geometry == "polygon":
+        if overlay.layer.kind.areas:
             shapes.plot(ax=ax, facecolor=colour + "26", edgecolor=colour, hatch="////", linewidth=1, zorder=2)
         else:
             points = shapes.representative_point()

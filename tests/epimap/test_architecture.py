@@ -48,7 +48,7 @@ def test_the_check_sees_a_private_import(tmp_path):
 def test_packages_import_downward_only():
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint, "import-linter is a test dependency (setup.cfg)"
-    result = subprocess.run([lint, "--config", str(REPO / "setup.cfg")], cwd=REPO, capture_output=True,
+    result = subprocess.run([lint, str(REPO / "setup.cfg")], cwd=REPO, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout

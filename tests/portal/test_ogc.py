@@ -18,7 +18,7 @@ from layers.catalog import default_catalog
 from portal.ogc.openapi import openapi_path, public_rules
 from tests.ingest.helpers import SAMPLES, run
 
-PUBLIC = [lid for lid, layer in default_catalog().layers.items() if layer.public]
+PUBLIC = [layer.id for layer in default_catalog().feature_layers() if layer.public]
 ITEMS = "/ogc/collections/testing_sites/items"
 CONFORMANCE = {f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
                for c in ("core", "geojson", "html", "oas30")}
