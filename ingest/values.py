@@ -124,6 +124,9 @@ def parse_number(value: Cell, *, decimal: str = "auto") -> float | None:
     (1234567.0, -7.0, 15.0, None)
     >>> parse_number("2.000", decimal=".")
     2.0
+    >>> parse_number("1e400")
+    Traceback (most recent call last):
+    ingest.errors.ValueProblem: Cannot read a number from “1e400” (too large).
     >>> parse_number("12 người")
     Traceback (most recent call last):
     ingest.errors.ValueProblem: Cannot read a number from “12 người” (it contains letters, a unit or stray spaces).
@@ -140,33 +143,50 @@ def parse_number(value: Cell, *, decimal: str = "auto") -> float | None:
         return float(value)
     if not isinstance(value, str):
         raise _number_problem(value)
-    return float(_canonical_number(value, decimal))
+    number = float(_canonical_number(value, decimal))
+    if not math.isfinite(number):  # "1e400": no float holds it
+        raise _number_problem(value, " (quá lớn)", " (too large)")
+    return number
 
 
 def parse_int(value: Cell, *, decimal: str = "auto") -> int | None:
-    """Read a whole number, rejecting values with a fractional part.
+    """Read a whole number, rejecting values with a fractional part or outside 64-bit integers.
 
     >>> parse_int("15.000"), parse_int(42.0), parse_int("2,0"), parse_int(None)
     (15000, 42, 2, None)
-    >>> parse_int("12345678901234567890")
-    12345678901234567890
+    >>> parse_int("1234567890123456789")
+    1234567890123456789
     >>> parse_int("2,5")
     Traceback (most recent call last):
     ingest.errors.ValueProblem: Cannot read a number from “2,5” (not a whole number).
-    """
+    >>> parse_int("1e20")
+    Traceback (most recent call last):
+    ingest.errors.ValueProblem: Cannot read a number from “1e20” (too large: a whole number from -9223372036854775808 to 9223372036854775807).
+    """  # noqa: E501
     if _blank(value):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _in_int_range(value, value)
     number = parse_number(value, decimal=decimal)
     assert number is not None
     if isinstance(value, str) and "e" not in (exact := _canonical_number(value, decimal)).lower():
         whole, _, frac = exact.partition(".")
         if not frac.strip("0"):
-            return int(whole)  # exact even beyond float precision
+            return _in_int_range(int(whole), value)  # exact even beyond float precision
     elif number.is_integer():
-        return int(number)
+        return _in_int_range(int(number), value)
     raise _number_problem(value, " (không phải số nguyên)", " (not a whole number)")
+
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # PostgreSQL's bigint; JSON encoders take no more
+
+
+def _in_int_range(number: int, value: Cell) -> int:
+    """Return a whole number that fits 64 bits, or reject the cell it came from."""
+    if INT_MIN <= number <= INT_MAX:
+        return number
+    raise _number_problem(value, f" (quá lớn: số nguyên từ {INT_MIN} đến {INT_MAX})",
+                          f" (too large: a whole number from {INT_MIN} to {INT_MAX})")
 
 
 # --------------------------------------------------------------------------- dates

@@ -475,3 +475,24 @@ def test_rows_without_an_id_are_numbered_by_name_and_commune_in_row_order(connec
     assert first.endswith("@" + report.rows[0].unit_codes["commune"]) and "#" not in first
     assert ids[1] != first and ids[2] is None
     assert ids[3:] == [first + "#2", first + "#3"]
+
+
+# --------------------------------------------------------------------------- out-of-range numbers
+
+
+def test_numbers_beyond_64_bits_are_rejected_rows_naming_row_and_column(connection, tmp_path, run_cli):
+    path = write_csv(tmp_path / "khu.csv", ["Tên khu", "Sức chứa", "Vĩ độ", "Kinh độ"], [
+        ["Khu A", "1e20", "10.98", "106.65"],
+        ["Khu B", "99999999999999999999", "10.99", "106.66"],
+        ["Khu C", "1e400", "11.00", "106.67"],
+        ["Khu D", "120", "11.01", "106.68"],
+    ])
+    report = run(connection, path, "quarantine_facilities", dry_run=True)
+    rejected = {r.row: r for r in report.rejected}
+    assert sorted(rejected) == [2, 3, 4] and [r.row for r in report.accepted] == [5]
+    for row in rejected.values():
+        assert (row.reason, row.column) == ("invalid_number", "Sức chứa")
+        assert "quá lớn" in row.message_vi and "too large" in row.message_en
+    result = run_cli("ingest", str(path), "--layer", "quarantine_facilities", "--dry-run", "--lang", "en")
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    assert result.output.count("invalid_number") >= 3
