@@ -85,8 +85,25 @@ def _unexpected(exc: Exception) -> Response:
     return render(PortalError())
 
 
+def _refuse_nul() -> None:
+    """Refuse a NUL character in the path, query or form: no text the portal stores or looks up has one.
+
+    PostgreSQL's text cannot hold it, so every door would otherwise fail deep down (a 500).
+    """
+    form = request.form.items(multi=True) if request.mimetype in _FORMS else ()
+    texts = (request.path, *request.args.keys(), *request.args.values(),
+             *(text for pair in form for text in pair))
+    if any("\x00" in text for text in texts):
+        raise BadRequest("Yêu cầu chứa ký tự NUL (\\0) không hợp lệ.",
+                         "The request contains a NUL character (\\0).")
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
     """Register the one error path for portal errors, HTTP errors and anything unexpected."""
+    app.before_request(_refuse_nul)
     app.register_error_handler(EpimapError, render)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(DBAPIError, _database)
