@@ -22,7 +22,6 @@ from portal.errors import BadRequest
 from portal.find_messages import MESSAGES
 from portal.i18n import current_language, register_messages, translate
 
-API_MAX_AGE = 60
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 PAGE_LIMIT = 10
@@ -140,18 +139,13 @@ def api_nearby() -> Response:
     else:
         body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
                     note_en=translate("find_outside", "en"))
-    return _public(jsonify(body))
+    return jsonify(body)
 
 
 @bp.route("/api/ping")
 def api_ping() -> Response:
     """Answer without touching the database: the benchmark's no-op baseline."""
-    return _public(jsonify({"ok": True}))
-
-
-def _public(response: Response) -> Response:
-    response.headers["Cache-Control"] = f"public, max-age={API_MAX_AGE}"
-    return response
+    return jsonify({"ok": True})
 
 
 # ------------------------------------------------------------------------------ the page

@@ -100,6 +100,11 @@ def current_language() -> str:
     return g.lang
 
 
+def has_message(key: str) -> bool:
+    """Tell whether a UI string is registered."""
+    return key in MESSAGES
+
+
 def translate(key: str, lang: str | None = None) -> str:
     """Return a UI string in the current (or given) language."""
     entry = MESSAGES.get(key)

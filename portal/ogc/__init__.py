@@ -37,7 +37,6 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = tuple(f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
                     for c in ("core", "geojson", "html", "oas30"))
-MAX_AGE = 15  # seconds: short, so a new publication shows at once
 _ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound"}
 READER = "epimap.ogc.reader"
 _READER_LOCK = threading.Lock()
@@ -110,17 +109,8 @@ def _self_links(endpoint: str, fmt: str, json_type: str = JSON, **values: Any) -
 
 def _respond(body: dict[str, Any], fmt: str, template: str, media: str = JSON, **context: Any) -> Response:
     if fmt == "html":
-        response = Response(render_template(template, doc=body, **context), mimetype=HTML)
-    else:
-        response = Response(json.dumps(body, ensure_ascii=False), mimetype=media)
-    return _cacheable(response)
-
-
-def _cacheable(response: Response) -> Response:
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
-    response.vary.add("Accept")
-    return response
+        return Response(render_template(template, doc=body, **context), mimetype=HTML)
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=media)
 
 
 def _checked_format() -> str:
@@ -242,7 +232,7 @@ def items(layer_id: str) -> Response:
         return _respond(doc, fmt, "ogc/items.html", layer=layer, query=query)
     text = ('{"type":"FeatureCollection","features":' + page.features + ","
             + json.dumps(envelope, ensure_ascii=False)[1:])
-    return _cacheable(Response(text, mimetype=GEOJSON))
+    return Response(text, mimetype=GEOJSON)
 
 
 @bp.route("/collections/<layer_id>/items/<path:feature_id>")
@@ -258,7 +248,7 @@ def item(layer_id: str, feature_id: str) -> Response:
     if fmt == "html":
         return _respond({**json.loads(found), "links": links}, fmt, "ogc/item.html", layer=layer)
     text = found[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
-    return _cacheable(Response(text, mimetype=GEOJSON))
+    return Response(text, mimetype=GEOJSON)
 
 
 def _error(error: EpimapError) -> Response:
@@ -277,13 +267,7 @@ def _error(error: EpimapError) -> Response:
                                      mimetype=JSON), error)
 
 
-def _cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
 bp.register_error_handler(EpimapError, _error)
-bp.after_request(_cors)
 
 
 def init_app(app: Flask) -> None:
