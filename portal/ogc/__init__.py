@@ -24,7 +24,7 @@ from layers import ogc
 from layers.catalog import Layer, default_catalog
 from portal.database import db_session, get_bind
 from portal.errors import NotFound, render, with_retry_after
-from portal.i18n import current_language, register_messages
+from portal.i18n import current_language, register_messages, translate
 from portal.ogc import openapi
 from portal.ogc.messages import MESSAGES
 from portal.ogc.params import COMMON, check_known, item_query, output_format
@@ -43,7 +43,6 @@ _READER_LOCK = threading.Lock()
 T = TypeVar("T")
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
-register_messages(MESSAGES)
 
 
 def read(work: Callable[[Session | Connection], T]) -> T:
@@ -124,8 +123,8 @@ def landing() -> Response:
     fmt = _checked_format()
     lang = current_language()
     body = {
-        "title": MESSAGES["ogc_title"][lang],
-        "description": MESSAGES["ogc_description"][lang],
+        "title": translate("ogc_title", lang),
+        "description": translate("ogc_description", lang),
         "links": [
             *_self_links("ogc.landing", fmt),
             _link(_url("openapi.document"), "service-desc", OPENAPI, "OpenAPI 3.0"),
@@ -271,7 +270,8 @@ bp.register_error_handler(EpimapError, _error)
 
 
 def init_app(app: Flask) -> None:
-    """Register ``/ogc/``, ``/openapi.json`` and the top-bar link."""
+    """Register ``/ogc/``, ``/openapi.json``, their UI strings and the top-bar link."""
+    register_messages(app, MESSAGES)
     app.register_blueprint(bp)
     openapi.init_app(app)
     app.config.setdefault("NAV_LINKS", []).append(("ogc.landing", "ogc_nav"))

@@ -9,11 +9,10 @@ from portal.share import downloads, embed, snapshot
 from portal.share.common import licence
 from portal.share.messages import MESSAGES
 
-register_messages(MESSAGES)
-
 
 def init_app(app: Flask) -> None:
-    """Register the embed, oEmbed, image and download routes and their template helpers."""
+    """Register the embed, oEmbed, image and download routes, their UI strings and template helpers."""
+    register_messages(app, MESSAGES)
     app.register_blueprint(embed.bp)
     key, ancestors = embed.FRAME_ANCESTORS
     app.config.setdefault(key, {})[embed.bp.name] = ancestors
