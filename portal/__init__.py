@@ -11,7 +11,7 @@ from epimap.settings import load_settings
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``config`` overrides settings (``bind`` injects a test connection)."""
-    from portal import access, api, assets, catalog, database, errors, find, i18n, ogc, share, tiles
+    from portal import api, assets, catalog, database, errors, find, http_policy, i18n, ogc, share, tiles
     from portal.jsonprovider import OrjsonProvider
     from portal.maps import views as maps
 
@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app, settings, bind)
     i18n.init_app(app)
     errors.init_app(app)
-    access.init_app(app)
+    http_policy.init_app(app)
     assets.init_app(app)
     tiles.init_app(app)
     api.init_app(app)

@@ -5,25 +5,21 @@ signed-in official (viewer or above), and only inside the official's unit: tiles
 downloads pass the unit down to the queries (see :func:`layers.store.within`).  Doors that are
 public by nature (embeds, images, OGC, the finder, text views) serve public layers only.
 
-Every answer about a restricted layer depends on who asks, its refusals included, so it is
-``Cache-Control: private, no-store`` with ``Vary: Cookie, Authorization`` and no CORS header
-(:func:`init_app`); the cross-origin headers of public reads skip it (:func:`depends_on_reader`).
+Every answer about a restricted layer depends on who asks, its refusals included: this module says
+so (:func:`portal.http_policy.private`), and the HTTP policy makes it ``Cache-Control: private,
+no-store`` with ``Vary: Cookie, Authorization`` and no CORS header.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, Response, g
-
 from boundaries.queries import Unit, get_unit
 from layers.catalog import Layer
 from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.errors import NotFound
-
-_RESTRICTED = "reads_restricted_layer"
-_CROSS_ORIGIN = ("Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
+from portal.http_policy import private
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,7 @@ def readable_layer(layer_id: str) -> Readable:
         raise NotFound()
     if layer.public:
         return Readable(layer, None)
-    g.setdefault(_RESTRICTED, True)  # set before any refusal: a 404 here also depends on who asks
+    private()  # said before any refusal: a 404 here also depends on who asks
     from portal.console.auth import current_principal
 
     principal = current_principal()
@@ -60,21 +56,3 @@ def public_layer(layer_id: str) -> Layer:
         raise NotFound()
     return layer
 
-
-def depends_on_reader() -> bool:
-    """Tell whether this request read (or was refused) a restricted layer."""
-    return bool(g.get(_RESTRICTED))
-
-
-def _private(response: Response) -> Response:
-    if depends_on_reader():
-        response.headers["Cache-Control"] = "private, no-store"
-        response.vary.update(("Cookie", "Authorization"))
-        for header in _CROSS_ORIGIN:
-            response.headers.pop(header, None)
-    return response
-
-
-def init_app(app: Flask) -> None:
-    """Keep every answer about a restricted layer out of shared caches and other origins."""
-    app.after_request(_private)

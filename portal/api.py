@@ -8,8 +8,10 @@ from boundaries.queries import find_units
 from epimap.db import ping
 from portal.database import db_session, get_bind
 from portal.errors import BadRequest
+from portal.http_policy import cache_for
 
 MAX_QUERY = 100
+UNITS_MAX_AGE = 300  # units change only when a boundary set is loaded
 
 bp = Blueprint("api", __name__)
 
@@ -24,12 +26,9 @@ def units() -> Response:
     set_name = request.args.get("set") or current_app.config["SETTINGS"].default_set
     found = find_units(db_session(), set_name, query, within=request.args.get("within") or None,
                        parent_hint=request.args.get("parent") or None)
-    response = jsonify({"query": query, "set": set_name, "count": len(found),
-                        "units": [u.as_dict() for u in found]})
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    cache_for(UNITS_MAX_AGE)
+    return jsonify({"query": query, "set": set_name, "count": len(found),
+                    "units": [u.as_dict() for u in found]})
 
 
 @bp.route("/healthz")

@@ -11,7 +11,6 @@ from flask import Blueprint, Flask, send_from_directory
 from portal.errors import NotFound
 
 ASSETS = Path(__file__).parent / "assets"
-IMMUTABLE = 365 * 86400
 
 bp = Blueprint("assets", __name__)
 
@@ -29,16 +28,13 @@ def vendor_url(package: str, path: str) -> str:
 
 @bp.route("/static/vendor/<package>@<version>/<path:path>")
 def vendor_file(package: str, version: str, path: str):
-    """Serve a file of a pinned package; the version in the URL makes it cacheable forever."""
+    """Serve a file of a pinned package; the version in the URL makes it cacheable forever (the family's)."""
     if pinned_packages().get(package) != version:
         raise NotFound()
     root = ASSETS / "node_modules" / package
     if not (root / path).is_file():
         raise NotFound()
-    response = send_from_directory(root, path, max_age=IMMUTABLE)
-    response.cache_control.immutable = True
-    response.cache_control.public = True
-    return response
+    return send_from_directory(root, path)
 
 
 def init_app(app: Flask) -> None:

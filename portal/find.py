@@ -23,7 +23,6 @@ from portal.errors import BadRequest
 from portal.find_messages import MESSAGES
 from portal.i18n import current_language, register_messages, translate
 
-API_MAX_AGE = 60
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 PAGE_LIMIT = 10
@@ -34,7 +33,6 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 AREA = "epimap.find_area"
 
 bp = Blueprint("find", __name__)
-register_messages(MESSAGES)
 
 
 # ------------------------------------------------------------------------------ parameters
@@ -133,18 +131,13 @@ def api_nearby() -> Response:
     else:
         body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
                     note_en=translate("find_outside", "en"))
-    return _public(jsonify(body))
+    return jsonify(body)
 
 
 @bp.route("/api/ping")
 def api_ping() -> Response:
     """Answer without touching the database: the benchmark's no-op baseline."""
-    return _public(jsonify({"ok": True}))
-
-
-def _public(response: Response) -> Response:
-    response.headers["Cache-Control"] = f"public, max-age={API_MAX_AGE}"
-    return response
+    return jsonify({"ok": True})
 
 
 # ------------------------------------------------------------------------------ the page
@@ -164,22 +157,27 @@ def format_distance(metres: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "vi" else text
 
 
-def format_ago(updated: datetime, now: datetime, lang: str) -> str:
-    """Return "3 ngày trước" / "3 days ago" (minutes, hours or days).
+def elapsed(updated: datetime, now: datetime) -> tuple[str, int]:
+    """Return the UI string key and the count that say how long ago ``updated`` was.
 
     >>> now = datetime(2021, 8, 20, 12, 0, tzinfo=UTC)
-    >>> format_ago(now - timedelta(days=3, hours=2), now, "vi"), format_ago(now, now, "en")
-    ('3 ngày trước', 'just now')
-    >>> format_ago(now - timedelta(hours=1), now, "en"), format_ago(now - timedelta(minutes=5), now, "vi")
-    ('1 hour ago', '5 phút trước')
+    >>> elapsed(now - timedelta(days=3, hours=2), now), elapsed(now, now)
+    (('find_ago_days', 3), ('find_ago_now', 0))
+    >>> elapsed(now - timedelta(hours=1), now), elapsed(now - timedelta(minutes=5), now)
+    (('find_ago_hour', 1), ('find_ago_minutes', 5))
     """
     seconds = max(0.0, (now - updated).total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = int(seconds // size)
-            key = f"find_ago_{unit}" if n == 1 else f"find_ago_{unit}s"
-            return translate(key, lang).format(n=n)
-    return translate("find_ago_now", lang)
+            return (f"find_ago_{unit}" if n == 1 else f"find_ago_{unit}s"), n
+    return "find_ago_now", 0
+
+
+def format_ago(updated: datetime, now: datetime, lang: str) -> str:
+    """Return "3 ngày trước" / "3 days ago" (minutes, hours or days)."""
+    key, n = elapsed(updated, now)
+    return translate(key, lang).format(n=n)
 
 
 def tel_uri(phone: str) -> str:
@@ -269,7 +267,8 @@ bp.add_url_rule("/find", "page", page)
 
 
 def init_app(app: Flask) -> None:
-    """Register the page, the API and the API's rate limit."""
+    """Register the page, the API, their UI strings and the API's rate limit."""
+    register_messages(app, MESSAGES)
     app.register_blueprint(bp)
     app.config.setdefault("NAV_LINKS", []).append(("find.page", "find_nav"))
     ratelimit.init_app(app, app.config["SETTINGS"].api_rate_limit)

@@ -1,87 +1,55 @@
-"""Vietnamese first, English on a switch: the chosen language and the UI strings."""
+"""Vietnamese first, English on a switch: the chosen language and the UI strings.
+
+Each package registers its strings in its ``init_app`` (:func:`register_messages`), into the app's
+own catalogue; nothing is registered at import.  Every entry has non-empty Vietnamese and English
+text.  :func:`translate` of a key nobody registered raises :class:`MissingMessage` when the app is in
+debug or testing mode; in production it logs an error and shows :data:`PLACEHOLDER`, never the
+bare key.  ``tests/portal/test_messages.py`` checks every key the templates and the code use.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+
+from portal.messages import MESSAGES
 
 LANGUAGES = ("vi", "en")
 COOKIE = "lang"
+EXTENSION = "epimap.messages"  # the app's catalogue: key -> {"vi": …, "en": …}
+PLACEHOLDER = "[…]"  # shown for a missing UI string in production; the log names the key
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "site_title": {"vi": "Bản đồ dịch tễ", "en": "Epidemic map"},
-    "switch_language": {"vi": "English", "en": "Tiếng Việt"},
-    "children": {"vi": "Đơn vị trực thuộc", "en": "Subdivisions"},
-    "no_children": {"vi": "Không có đơn vị trực thuộc.", "en": "No subdivisions."},
-    "facts": {"vi": "Thông tin", "en": "Facts"},
-    "kind": {"vi": "Loại đơn vị", "en": "Type"},
-    "code": {"vi": "Mã (TCTK)", "en": "Code (GSO)"},
-    "area": {"vi": "Diện tích", "en": "Area"},
-    "population": {"vi": "Dân số", "en": "Population"},
-    "unknown": {"vi": "chưa có số liệu", "en": "not known"},
-    "boundary_set": {"vi": "Hệ thống đơn vị", "en": "Boundary set"},
-    "map": {"vi": "Bản đồ", "en": "Map"},
-    "breadcrumbs": {"vi": "Đường dẫn", "en": "Breadcrumbs"},
-    "level_province": {"vi": "Tỉnh", "en": "Province"},
-    "level_district": {"vi": "Huyện", "en": "District"},
-    "level_commune": {"vi": "Xã", "en": "Commune"},
-    "not_found_title": {"vi": "Không tìm thấy", "en": "Not found"},
-    "not_found": {"vi": "Không tìm thấy trang hoặc đơn vị hành chính này.",
-                  "en": "This page or administrative unit does not exist."},
-    "bad_request_title": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
-    "server_error_title": {"vi": "Lỗi hệ thống", "en": "Server error"},
-    "unprocessable_title": {"vi": "Không xử lý được dữ liệu", "en": "Data not accepted"},
-    "unavailable_title": {"vi": "Tạm thời gián đoạn", "en": "Temporarily unavailable"},
-    "unavailable": {"vi": "Mất kết nối tới cơ sở dữ liệu; vui lòng thử lại sau giây lát.",
-                    "en": "The database connection was lost; please try again in a moment."},
-    "server_error": {"vi": "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
-                     "en": "Something went wrong. Please try again later."},
-    "back_home": {"vi": "Về trang chủ", "en": "Back to the home page"},
-    "statistics": {"vi": "Số liệu dịch", "en": "Epidemic figures"},
-    "statistic": {"vi": "Chỉ số", "en": "Statistic"},
-    "date": {"vi": "Ngày", "en": "Date"},
-    "show": {"vi": "Xem", "en": "Show"},
-    "stat_new_cases_7d": {"vi": "Ca mắc mới trong 7 ngày", "en": "New cases in 7 days"},
-    "stat_cases_per_100k": {"vi": "Ca mới 7 ngày trên 100.000 dân", "en": "7-day cases per 100,000"},
-    "stat_doses_per_100": {"vi": "Số mũi tiêm trên 100 dân", "en": "Doses per 100 people"},
-    "week_to": {"vi": "7 ngày đến", "en": "7 days to"},
-    "no_data": {"vi": "Không có số liệu", "en": "No data"},
-    "no_statistics": {"vi": "Chưa có số liệu dịch cho đơn vị này.", "en": "No epidemic figures yet."},
-    "no_data_for_statistic": {"vi": "Chưa đủ số liệu cho chỉ số này (cần dân số hoặc số mũi tiêm).",
-                              "en": "Not enough data for this statistic (population or doses needed)."},
-    "new_cases_week": {"vi": "Ca mắc mới 7 ngày qua", "en": "New cases, last 7 days"},
-    "new_cases_chart": {"vi": "Ca mắc mới theo ngày", "en": "New cases per day"},
-    "risk_levels": {"vi": "Cấp độ dịch", "en": "Risk levels"},
-    "risk_unknown": {"vi": "Chưa đủ số liệu để xác định cấp độ", "en": "Not enough data for a level"},
-    "text_view": {"vi": "Xem dạng văn bản (cho điện thoại chậm, trình đọc màn hình)",
-                  "en": "Text view (for slow phones and screen readers)"},
-    "text_view_title": {"vi": "Dạng văn bản", "en": "Text view"},
-    "map_view": {"vi": "Xem bản đồ", "en": "Map view"},
-    "new_cases_short": {"vi": "ca mới", "en": "new cases"},
-    "more_on_map": {"vi": "Còn nhiều điểm khác; xem trên bản đồ hoặc tải dữ liệu.",
-                    "en": "There are more; see the map or download the data."},
-    "no_features": {"vi": "Chưa có dữ liệu lớp bản đồ nào trong đơn vị này.",
-                    "en": "No map layer has data in this unit yet."},
-    "legend": {"vi": "Chú giải", "en": "Legend"},
-    "updated": {"vi": "Cập nhật", "en": "Updated"},
-    "approximate": {"vi": "Vị trí gần đúng (trung tâm xã/phường).",
-                    "en": "Approximate location (the commune's centre)."},
-    "features_here": {"vi": "điểm ở khu vực này", "en": "features here"},
-    "zoom_in": {"vi": "Phóng to để xem từng điểm.", "en": "Zoom in to see each one."},
-    "click_hint": {"vi": "Bấm vào một đơn vị trên bản đồ để xem chi tiết.",
-                   "en": "Click a unit on the map to open it."},
-}
+log = logging.getLogger(__name__)
 
 
-def register_messages(messages: dict[str, dict[str, str]]) -> None:
-    """Add a feature's UI strings (each in Vietnamese and English) to the catalogue of messages."""
+class MissingMessage(LookupError):
+    """A UI string asked for that no ``init_app`` registered (raised in debug and testing)."""
+
+
+def register_messages(app: Flask, messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add a feature's UI strings to this app's catalogue; each needs non-empty Vietnamese and English."""
+    catalogue: dict[str, Mapping[str, str]] = app.extensions.setdefault(EXTENSION, {})
     for key, entry in messages.items():
-        if set(entry) != set(LANGUAGES):
-            raise ValueError(f"message {key!r} needs exactly {LANGUAGES}")
-        if key in MESSAGES and MESSAGES[key] != entry:
+        if set(entry) != set(LANGUAGES) or not all(isinstance(text, str) and text.strip()
+                                                   for text in entry.values()):
+            raise ValueError(f"message {key!r} needs non-empty text in exactly {LANGUAGES}")
+        if key in catalogue and dict(catalogue[key]) != dict(entry):
             raise ValueError(f"message {key!r} is already defined differently")
-    MESSAGES.update(messages)
+    catalogue.update({key: MappingProxyType(dict(entry)) for key, entry in messages.items()})
+
+
+def messages(app: Flask) -> Mapping[str, Mapping[str, str]]:
+    """Return an app's catalogue of UI strings, read-only."""
+    return MappingProxyType(app.extensions.get(EXTENSION, {}))
+
+
+def has_message(key: str) -> bool:
+    """Tell whether a UI string is registered."""
+    return key in current_app.extensions.get(EXTENSION, {})
 
 
 MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in")
@@ -101,11 +69,23 @@ def current_language() -> str:
 
 
 def translate(key: str, lang: str | None = None) -> str:
-    """Return a UI string in the current (or given) language."""
-    entry = MESSAGES.get(key)
-    if entry is None:
-        return key
-    return entry[lang or current_language()]
+    """Return a UI string in the current (or given) language; a missing one is never shown as its key."""
+    lang = lang or current_language()
+    entry = current_app.extensions.get(EXTENSION, {}).get(key)
+    if entry is not None and lang in entry:
+        return entry[lang]
+    return _missing(key, lang, entry)
+
+
+def _missing(key: str, lang: str, entry: Mapping[str, str] | None) -> str:
+    # Registration refuses an entry without both languages, so this is an unknown key (or language):
+    # a bug to fail on where it is written and tested, and to log, never to show, where people read.
+    if current_app.debug or current_app.testing:
+        raise MissingMessage(f"no UI string {key!r} in {lang!r}: register it in its package's init_app")
+    log.error("missing UI string %r in %r", key, lang)
+    if entry:
+        return next(iter(entry.values()))
+    return PLACEHOLDER
 
 
 # Public, cached responses (embeds framed by other sites, snapshots, downloads) never set a cookie.
@@ -128,7 +108,8 @@ def language_url(lang: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Expose ``_`` and ``lang`` to templates and remember an explicit language choice."""
+    """Register the shared UI strings, expose ``_`` and ``lang`` to templates, remember a language choice."""
+    register_messages(app, MESSAGES)
     app.jinja_env.globals.update(_=translate, current_language=current_language,
                                  language_url=language_url)
     app.after_request(_remember_language)

@@ -22,12 +22,11 @@ from portal.errors import PortalError
 from portal.i18n import register_messages, translate
 
 EXTENSION = "epimap.limiter"
-
-register_messages({
+MESSAGES = {
     "rate_limited_title": {"vi": "Quá nhiều yêu cầu", "en": "Too many requests"},
     "rate_limited": {"vi": "Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ít phút.",
                      "en": "Too many requests. Please try again in a minute."},
-})
+}
 
 
 class TooManyRequests(PortalError):
@@ -75,6 +74,7 @@ class ApiLimiter:
 
 def init_app(app: Flask, limit: str) -> ApiLimiter | None:
     """Limit ``/api/`` to ``limit`` per client IP; nothing when ``limit`` is empty."""
+    register_messages(app, MESSAGES)  # also without a limit: the catalogue is the same in every app
     if not limit.strip():
         return None
     limiter = ApiLimiter(limit)

@@ -14,11 +14,10 @@ from layers.tiles import layer_tile
 from portal.access import readable_layer
 from portal.database import db_connection, db_session
 from portal.errors import BadRequest, NotFound
+from portal.http_policy import IMMUTABLE, cache_for
 
 MVT = "application/vnd.mapbox-vector-tile"
 BOUNDARY_MAX_AGE = 3600
-IMMUTABLE = 365 * 86400
-TILEJSON_MAX_AGE = 15
 CACHE = "epimap.tile_cache"
 
 bp = Blueprint("tiles", __name__)
@@ -30,13 +29,11 @@ def _check_tile(z: int, x: int, y: int) -> None:
 
 
 def mvt_response(data: bytes, max_age: int, immutable: bool = False) -> Response:
-    """Return a tile with an ETag and cache headers, or 304 when the client has it."""
+    """Return a tile with an ETag, kept ``max_age`` seconds, or 304 when the client has it."""
+    cache_for(max_age, immutable)
     etag = hashlib.sha1(data).hexdigest()  # noqa: S324 - a cache validator, not security
     response = Response(data, mimetype=MVT)
     response.set_etag(etag)
-    # Set at once: each change through response.cache_control re-serialises the header.
-    response.headers["Cache-Control"] = f"public, max-age={max_age}" + (", immutable" if immutable else "")
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)
 
 
@@ -92,11 +89,7 @@ def tilejson(layer_id: str) -> Response:
         "features": state.count,
         "vector_layers": [{"id": found.id, "fields": {a: "String" for a in found.public_attributes}}],
     }
-    response = jsonify(body)
-    response.cache_control.public = True
-    response.cache_control.max_age = TILEJSON_MAX_AGE
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return jsonify(body)
 
 
 def init_app(app: Flask) -> None:

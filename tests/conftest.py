@@ -87,9 +87,15 @@ def settings(database_url: str):
     return load_settings({"database_url": database_url, "basemap_url": ""})
 
 
+def testing(app):
+    """Put an app in testing mode: a missing UI string raises instead of being logged."""
+    app.testing = True
+    return app
+
+
 @pytest.fixture
 def app(connection: Connection, database_url: str):
-    return create_app({"bind": connection, "database_url": database_url, "basemap_url": ""})
+    return testing(create_app({"bind": connection, "database_url": database_url, "basemap_url": ""}))
 
 
 @pytest.fixture
@@ -117,7 +123,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(engine: Engine, database_url: str) -> Iterator[str]:
     """Serve the portal on a real port over the committed test data."""
-    app = create_app({"database_url": database_url, "basemap_url": ""})
+    app = testing(create_app({"database_url": database_url, "basemap_url": ""}))
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

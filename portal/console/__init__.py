@@ -16,8 +16,6 @@ from portal.console.forms import local_time
 from portal.console.messages import MESSAGES
 from portal.i18n import register_messages
 
-register_messages(MESSAGES)
-
 
 def _too_large(_exc: RequestEntityTooLarge) -> Response:
     # Hand the portal's own error to the handler registered for PortalError: one error path.
@@ -26,7 +24,8 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the console, the feed API, the hardening headers and the console's top-bar link."""
+    """Register the console, the feed API, their UI strings, the hardening headers and the top-bar link."""
+    register_messages(app, MESSAGES)
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(views.bp)

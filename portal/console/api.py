@@ -80,5 +80,4 @@ def post_feed(layer_id: str) -> tuple[Response, int]:
 def _challenge(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="epimap"'
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -75,8 +75,8 @@ def _csrf() -> None:
 
 
 @bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
+def _confined(response: Response) -> Response:
+    # Never framed, never referred; never stored is the console family's (portal.http_policy).
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     return response

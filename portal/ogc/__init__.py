@@ -25,7 +25,7 @@ from layers.catalog import Layer
 from portal.catalog import current_catalog
 from portal.database import db_session, get_bind
 from portal.errors import NotFound, render, with_retry_after
-from portal.i18n import current_language, register_messages
+from portal.i18n import current_language, register_messages, translate
 from portal.ogc import openapi
 from portal.ogc.messages import MESSAGES
 from portal.ogc.params import COMMON, check_known, item_query, output_format
@@ -38,14 +38,12 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = tuple(f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
                     for c in ("core", "geojson", "html", "oas30"))
-MAX_AGE = 15  # seconds: short, so a new publication shows at once
 _ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound"}
 READER = "epimap.ogc.reader"
 _READER_LOCK = threading.Lock()
 T = TypeVar("T")
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
-register_messages(MESSAGES)
 
 
 def read(work: Callable[[Session | Connection], T]) -> T:
@@ -111,17 +109,8 @@ def _self_links(endpoint: str, fmt: str, json_type: str = JSON, **values: Any) -
 
 def _respond(body: dict[str, Any], fmt: str, template: str, media: str = JSON, **context: Any) -> Response:
     if fmt == "html":
-        response = Response(render_template(template, doc=body, **context), mimetype=HTML)
-    else:
-        response = Response(json.dumps(body, ensure_ascii=False), mimetype=media)
-    return _cacheable(response)
-
-
-def _cacheable(response: Response) -> Response:
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
-    response.vary.add("Accept")
-    return response
+        return Response(render_template(template, doc=body, **context), mimetype=HTML)
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=media)
 
 
 def _checked_format() -> str:
@@ -135,8 +124,8 @@ def landing() -> Response:
     fmt = _checked_format()
     lang = current_language()
     body = {
-        "title": MESSAGES["ogc_title"][lang],
-        "description": MESSAGES["ogc_description"][lang],
+        "title": translate("ogc_title", lang),
+        "description": translate("ogc_description", lang),
         "links": [
             *_self_links("ogc.landing", fmt),
             _link(_url("openapi.document"), "service-desc", OPENAPI, "OpenAPI 3.0"),
@@ -243,7 +232,7 @@ def items(layer_id: str) -> Response:
         return _respond(doc, fmt, "ogc/items.html", layer=layer, query=query)
     text = ('{"type":"FeatureCollection","features":' + page.features + ","
             + json.dumps(envelope, ensure_ascii=False)[1:])
-    return _cacheable(Response(text, mimetype=GEOJSON))
+    return Response(text, mimetype=GEOJSON)
 
 
 @bp.route("/collections/<layer_id>/items/<path:feature_id>")
@@ -259,7 +248,7 @@ def item(layer_id: str, feature_id: str) -> Response:
     if fmt == "html":
         return _respond({**json.loads(found), "links": links}, fmt, "ogc/item.html", layer=layer)
     text = found[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
-    return _cacheable(Response(text, mimetype=GEOJSON))
+    return Response(text, mimetype=GEOJSON)
 
 
 def _error(error: EpimapError) -> Response:
@@ -278,17 +267,12 @@ def _error(error: EpimapError) -> Response:
                                      mimetype=JSON), error)
 
 
-def _cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
 bp.register_error_handler(EpimapError, _error)
-bp.after_request(_cors)
 
 
 def init_app(app: Flask) -> None:
-    """Register ``/ogc/``, ``/openapi.json`` and the top-bar link."""
+    """Register ``/ogc/``, ``/openapi.json``, their UI strings and the top-bar link."""
+    register_messages(app, MESSAGES)
     app.register_blueprint(bp)
     openapi.init_app(app)
     app.config.setdefault("NAV_LINKS", []).append(("ogc.landing", "ogc_nav"))

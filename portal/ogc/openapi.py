@@ -364,11 +364,7 @@ def document(app: Flask, server: str) -> dict[str, Any]:
 def document_view() -> Response:
     """Serve the OpenAPI document."""
     body = document(current_app, request.host_url)
-    response = Response(json.dumps(body, ensure_ascii=False), mimetype=OPENAPI_MEDIA)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    return response
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=OPENAPI_MEDIA)
 
 
 bp.add_url_rule("/openapi.json", "document", document_view)

@@ -1,11 +1,11 @@
-"""What embeds, map images, oEmbed and downloads share: query parameters, language, times, caching."""
+"""What embeds, map images, oEmbed and downloads share: query parameters, language, times."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from layers.meta import publication_exists
@@ -16,8 +16,6 @@ from portal.errors import BadRequest, NotFound, PortalError
 from portal.i18n import LANGUAGES, translate
 from portal.maps.overlays import Overlay, public_overlays
 
-LIVE_MAX_AGE = 60
-PINNED_MAX_AGE = 86400
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 _PUBLICATION = re.compile(r"[0-9]{1,18}")
 MAX_ITEMS = 50
@@ -95,13 +93,6 @@ def iso_time(value: datetime | None) -> str | None:
     '2021-08-12T10:30:00+07:00'
     """
     return value.astimezone(VIETNAM).isoformat(timespec="seconds") if value else None
-
-
-def public_cache(response: Response, max_age: int) -> Response:
-    """Let browsers and shared caches keep a response for ``max_age`` seconds."""
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    return response
 
 
 def portal_name() -> str:

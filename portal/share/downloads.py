@@ -39,18 +39,10 @@ from portal.access import readable_layer
 from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
-from portal.i18n import MESSAGES
+from portal.http_policy import PINNED_MAX_AGE, cache_for
+from portal.i18n import has_message, translate
 from portal.maps.overlays import Overlay, public_overlays
-from portal.share.common import (
-    LIVE_MAX_AGE,
-    PINNED_MAX_AGE,
-    fixed_language,
-    iso_time,
-    licence,
-    local_time,
-    portal_name,
-    public_cache,
-)
+from portal.share.common import fixed_language, iso_time, licence, local_time, portal_name
 from portal.units import unit_or_404
 
 FORMATS = {
@@ -122,10 +114,10 @@ class Export:
 
 
 def _level_header(level: str) -> str:
-    entry = MESSAGES.get(f"level_{level}")
-    if entry is None:
+    key = f"level_{level}"
+    if not has_message(key):
         return f"Mã {level} / {level} code"
-    return f"Mã {entry['vi'].lower()} / {entry['en']} code"
+    return f"Mã {translate(key, 'vi').lower()} / {translate(key, 'en')} code"
 
 
 def _cell(value: Any) -> Cell:
@@ -211,6 +203,8 @@ def _language() -> None:
 def download(layer_id: str, fmt: str) -> Response:
     """Send a public layer's features (in a unit, at a publication) as CSV, XLSX or GeoJSON."""
     export = _export(layer_id)
+    if export.pinned:  # an older publication never changes; the current one does (the family's)
+        cache_for(PINNED_MAX_AGE)
     if fmt == "xlsx":
         response = Response(_xlsx(export), mimetype=FORMATS[fmt])
     elif fmt == "csv":
@@ -218,7 +212,7 @@ def download(layer_id: str, fmt: str) -> Response:
     else:
         response = Response(stream_with_context(_encoded(_geojson(export))), content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(fmt)}"'
-    return public_cache(response, PINNED_MAX_AGE if export.pinned else LIVE_MAX_AGE)
+    return response
 
 
 def download_links(unit: Unit, overlays: list[Overlay] | None = None) -> list[dict[str, Any]]:

@@ -20,19 +20,11 @@ from werkzeug.routing import RoutingException
 from boundaries.queries import Unit
 from portal.database import db_session
 from portal.errors import BadRequest, NotFound
+from portal.http_policy import LIVE_MAX_AGE, PINNED_MAX_AGE, cache_for
 from portal.i18n import current_language
 from portal.maps.statistics import parse_choice
 from portal.maps.views import unit_map, unit_url
-from portal.share.common import (
-    LIVE_MAX_AGE,
-    PINNED_MAX_AGE,
-    NotImplementedFormat,
-    embed_overlays,
-    fixed_language,
-    local_time,
-    portal_name,
-    public_cache,
-)
+from portal.share.common import NotImplementedFormat, embed_overlays, fixed_language, local_time, portal_name
 from portal.share.snapshot import SIZE, snapshot_url
 from portal.units import unit_or_404
 
@@ -102,7 +94,9 @@ def _embed(set_name: str, code: str) -> Response:
     html = render_template("embed.html", unit=unit, map=built.map, stats=built.stats,
                            children=built.children, page_url=page, updated=local_time(updated),
                            portal_name=portal_name())
-    response = public_cache(make_response(html), PINNED_MAX_AGE if pinned else LIVE_MAX_AGE)
+    if pinned:  # never changes; a live embed keeps the family's short lifetime
+        cache_for(PINNED_MAX_AGE)
+    response = make_response(html)
     response.headers.pop("X-Frame-Options", None)
     return response
 
@@ -169,4 +163,4 @@ def oembed() -> Response:
     if (max_width or SIZE[0]) >= SIZE[0] and (max_height or SIZE[1]) >= SIZE[1]:
         body.update(thumbnail_url=snapshot_url(set_name, code, params, external=True),
                     thumbnail_width=SIZE[0], thumbnail_height=SIZE[1])
-    return public_cache(jsonify(body), LIVE_MAX_AGE)
+    return jsonify(body)

@@ -39,12 +39,11 @@ from portal.database import db_session
 from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
-from portal.share.common import embed_overlays, fixed_language, licence, local_time, portal_name, public_cache
+from portal.share.common import embed_overlays, fixed_language, licence, local_time, portal_name
 from portal.units import unit_or_404
 
 SIZE = (960, 720)
 DPI = 96
-MAX_AGE = 300
 CACHE = "epimap.snapshots"
 CACHE_SIZE = 64
 PARAMS = ("stat", "date", "layers", "pub", "lang")
@@ -282,7 +281,7 @@ def _snapshot(set_name: str, code: str) -> Response:
     response = Response(data, mimetype="image/png")
     response.set_etag(key[:32])
     response.headers["Content-Disposition"] = f'inline; filename="{set_name}_{code}.png"'
-    return public_cache(response, MAX_AGE).make_conditional(request)
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:

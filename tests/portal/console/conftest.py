@@ -6,6 +6,7 @@ import pytest
 
 from officials import accounts
 from portal import create_app
+from tests.conftest import testing
 from tests.portal.console.helpers import FAST_HASHER, places
 
 
@@ -17,7 +18,7 @@ def fast_argon2(monkeypatch):
 
 @pytest.fixture
 def console_app(connection, database_url, tmp_path):
-    return create_app(
+    return testing(create_app(
         {
             "bind": connection,
             "database_url": database_url,
@@ -25,7 +26,7 @@ def console_app(connection, database_url, tmp_path):
             "upload_dir": str(tmp_path / "uploads"),
             "api_rate_limit": "",
         }
-    )
+    ))
 
 
 @pytest.fixture
