@@ -27,11 +27,13 @@ from ingest.stage import stage
 from layers.catalog import Catalog, Layer
 from layers.store import sync_catalog
 from layers.versions import (
+    NO_PREVIEW,
     PublishInfo,
     Scope,
     current_count,
     diff,
     has_current,
+    lock_layer,
     publication_conflicts,
     publish,
     resolve_scope,
@@ -58,6 +60,9 @@ class IngestOptions:
     max_bytes: int | None = None
     progress: bool = False
     source_name: str | None = None  # the name the file was given (default: the path's name)
+    # The layer's latest publication when this feed was previewed (None: it had none), checked
+    # under the layer's publishing lock before anything is staged; NO_PREVIEW: nothing to check.
+    preview_base: int | None = NO_PREVIEW
     # Sees the staged snapshot before it is published or thrown away (e.g. to list the diff).
     inspect: Callable[[Session, Layer, Scope], None] | None = None
 
@@ -231,6 +236,8 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         # Sorting and grouping a million staged rows spilled to disk with the server's default.
         session.execute(text("SET LOCAL work_mem = '256MB'"))
         sync_catalog(session, catalog)
+        if not options.dry_run:  # the layer's current state is what this publication changes
+            lock_layer(session, layer, options.preview_base)
         scope = resolve_scope(session, options.set_name, options.scope_code)
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}

@@ -172,13 +172,37 @@ def _fill_fresh_partition(session: Session, fresh: str, params: dict) -> None:
         " WHERE f.layer_id = :l AND f.valid_to_pub IS NULL AND f.source_id = s.source_id)"), params)
 
 
+NO_PREVIEW = 0  # publication ids start at 1: "no preview whose base to check"
+
+
+def lock_layer(session: Session, layer: Layer, preview_base: int | None = NO_PREVIEW) -> None:
+    """Hold the layer's publishing lock until the transaction ends; check the preview's base under it.
+
+    Publications of one layer queue here (readers never wait).  ``preview_base`` is the layer's
+    latest publication when the feed was previewed (None: it had none): if another publication
+    landed since, the preview showed a change that is no longer the one that would be applied.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"epimap.publish:{layer.id}"})
+    if preview_base == NO_PREVIEW:
+        return
+    latest = session.execute(text("SELECT max(id) FROM publication WHERE layer_id = :l"),
+                             {"l": layer.id}).scalar()
+    if latest != preview_base:
+        raise Problem("changed_since_preview",
+                      "Lớp đã được xuất bản lại sau khi bạn xem trước; hãy tải lên và xem trước lại.",
+                      "The layer was published again after your preview; upload and preview again.")
+
+
 def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
     """Record a publication, close replaced and removed rows, insert new ones; return its id.
 
-    A point layer's cluster overview of the new publication is written in the same transaction.
-    A large publication writes its layer's partition anew (``BULK_MIN_ROWS``) and swaps it in
-    last, as the swap locks ``feature`` against readers until the transaction ends.
+    It holds the layer's publishing lock (:func:`lock_layer`).  A point layer's cluster overview
+    of the new publication is written in the same transaction.  A large publication writes its
+    layer's partition anew (``BULK_MIN_ROWS``) and swaps it in last, as the swap locks
+    ``feature`` against readers until the transaction ends.
     """
+    lock_layer(session, layer)
     params = _scope_params(layer, scope)
     bulk = _rebuilds_partition(session, layer, change.added + change.changed)
     if bulk:  # no other publisher may change the partition being copied

@@ -38,7 +38,7 @@ from layers.catalog import Catalog, Layer, default_catalog
 from layers.meta import layer_state
 from layers.rollback import rollback
 from layers.store import get_publication
-from layers.versions import Diff, PublishInfo, Scope, diff, publish, resolve_scope
+from layers.versions import NO_PREVIEW, Diff, PublishInfo, Scope, diff, publish, resolve_scope
 from officials.accounts import (
     Conflict,
     Denied,
@@ -289,7 +289,7 @@ def _layer(layer_id: str, catalog: Catalog | None) -> Layer:
 def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code: str, *, author: str,
             file_name: str, dry_run: bool, max_bytes: int, note: str | None = None,
             legal_ref: str | None = None, force: bool = False, changes: Changes | None = None,
-            catalog: Catalog | None = None) -> Report:
+            catalog: Catalog | None = None, preview_base: int | None = NO_PREVIEW) -> Report:
     def inspect(session: Session, staged_layer: Layer, scope: Scope) -> None:
         if changes is not None:
             listed = list_changes(session, staged_layer, scope)
@@ -297,7 +297,7 @@ def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code
 
     options = IngestOptions(set_name=principal_set, scope_code=scope_code, author=author, dry_run=dry_run,
                             force=force, note=note, legal_ref=legal_ref, max_bytes=max_bytes,
-                            source_name=file_name, inspect=inspect)
+                            source_name=file_name, inspect=inspect, preview_base=preview_base)
     return ingest_feed(bind, path, layer.id, catalog or default_catalog(), options)
 
 
@@ -380,10 +380,11 @@ def publish_upload(bind: Bind, settings: Settings, principal: Principal, upload_
     try:
         report = _ingest(bind, path, layer, upload.boundary_set, upload.scope_code, author=principal.actor,
                          file_name=upload.file_name, dry_run=False, max_bytes=settings.max_upload_mb * 2**20,
-                         note=note, legal_ref=legal_ref, force=force, catalog=catalog)
+                         note=note, legal_ref=legal_ref, force=force, catalog=catalog,
+                         preview_base=upload.base_publication)
     except Problem as exc:
         _release(bind, upload.id)
-        raise feed_problem(exc) from exc
+        raise feed_problem(exc, Conflict if exc.code == "changed_since_preview" else Unprocessable) from exc
     except Exception as exc:
         _release(bind, upload.id)
         with session_scope(bind) as session:
