@@ -25,6 +25,9 @@ class Settings:
     db_pre_ping: int = 0
     port: int = 8000
     portal_name: str = "epimap"
+    # The portal's public base URL (https://bando.example.gov.vn): absolute URLs in TileJSON, oEmbed
+    # and downloads are built from it and requests for other hosts refused; empty: the request's host.
+    public_url: str = ""
     default_set: str = "vn2021"
     default_unit: str = "74"
     basemap_url: str = OSM_TILES

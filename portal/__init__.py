@@ -11,7 +11,20 @@ from epimap.settings import load_settings
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``config`` overrides settings (``bind`` injects a test connection)."""
-    from portal import api, assets, catalog, database, errors, find, http_policy, i18n, ogc, share, tiles
+    from portal import (
+        api,
+        assets,
+        catalog,
+        database,
+        errors,
+        find,
+        http_policy,
+        i18n,
+        ogc,
+        public_url,
+        share,
+        tiles,
+    )
     from portal.jsonprovider import OrjsonProvider
     from portal.maps import views as maps
 
@@ -22,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_mb * 2**20,
                       SEND_FILE_MAX_AGE_DEFAULT=3600, NAV_LINKS=[])
+    public_url.init_app(app)
     catalog.init_app(app, settings)
     database.init_app(app, settings, bind)
     i18n.init_app(app)

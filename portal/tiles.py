@@ -15,6 +15,7 @@ from portal.access import readable_layer
 from portal.database import db_connection, db_session
 from portal.errors import BadRequest, NotFound
 from portal.http_policy import IMMUTABLE, cache_for
+from portal.public_url import base_url
 
 MVT = "application/vnd.mapbox-vector-tile"
 BOUNDARY_MAX_AGE = 3600
@@ -82,7 +83,7 @@ def tilejson(layer_id: str) -> Response:
     bbox = extent(session, found, publication, readable.reader) if state.publication else None
     body = {
         "tilejson": "3.0.0", "name": found.title_vi, "description": found.title_en,
-        "tiles": [request.host_url.rstrip("/") + tile_url_template(found.id, publication)],
+        "tiles": [base_url().rstrip("/") + tile_url_template(found.id, publication)],
         "minzoom": 0, "maxzoom": MAX_ZOOM, "bounds": list(bbox) if bbox else [-180, -85, 180, 85],
         "publication": state.publication,
         "updated_at": state.updated_at.isoformat() if state.updated_at else None,

@@ -11,10 +11,11 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 
 from layers.ogc import MAX_LIMIT
 from portal.catalog import current_catalog
+from portal.public_url import base_url
 
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
 # Rules under these prefixes are the public API: each must be described here.
@@ -363,7 +364,7 @@ def document(app: Flask, server: str) -> dict[str, Any]:
 
 def document_view() -> Response:
     """Serve the OpenAPI document."""
-    body = document(current_app, request.host_url)
+    body = document(current_app, base_url())
     return Response(json.dumps(body, ensure_ascii=False), mimetype=OPENAPI_MEDIA)
 
 

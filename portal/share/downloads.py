@@ -42,6 +42,7 @@ from portal.errors import BadRequest, NotFound
 from portal.http_policy import PINNED_MAX_AGE, cache_for
 from portal.i18n import has_message, translate
 from portal.maps.overlays import Overlay, public_overlays
+from portal.public_url import base_url
 from portal.share.common import fixed_language, iso_time, licence, local_time, portal_name
 from portal.units import unit_or_404
 
@@ -89,7 +90,7 @@ class Export:
             ("Số đối tượng / Features", len(self.rows)),
             ("Tọa độ / Coordinates", "WGS 84 (EPSG:4326)"),
             ("Giấy phép / Licence", licence()),
-            ("Nguồn / Source", f"{portal_name()} {request.host_url}"),
+            ("Nguồn / Source", f"{portal_name()} {base_url()}"),
             ("Địa chỉ cố định / Permanent URL", self.permanent_url()),
         ]
 
@@ -171,7 +172,7 @@ def _geojson(export: Export) -> Iterator[str]:
         "publication": pub.id, "published_at": iso_time(pub.created_at),
         "unit": {"set": unit.boundary_set, "code": unit.code, "name": unit.name} if unit else None,
         "count": len(export.rows), "crs": "EPSG:4326", "licence": licence(), "attribution": portal_name(),
-        "source": request.host_url, "url": export.permanent_url().replace(".csv?", ".geojson?"),
+        "source": base_url(), "url": export.permanent_url().replace(".csv?", ".geojson?"),
         "fields": [{"name": a.name, "vi": a.label_vi, "en": a.label_en}
                    for a in layer.attributes if a.public],
     }

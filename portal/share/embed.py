@@ -24,6 +24,7 @@ from portal.http_policy import LIVE_MAX_AGE, PINNED_MAX_AGE, cache_for
 from portal.i18n import current_language
 from portal.maps.statistics import parse_choice
 from portal.maps.views import unit_map, unit_url
+from portal.public_url import base_url, public_host
 from portal.share.common import NotImplementedFormat, embed_overlays, fixed_language, local_time, portal_name
 from portal.share.snapshot import SIZE, snapshot_url
 from portal.units import unit_or_404
@@ -90,7 +91,7 @@ def _embed(set_name: str, code: str) -> Response:
                      compact=True)
     updated = max((o.meta["updated"] for o in overlays if o.meta["updated"]), default=None)
     back = {k: v for k, v in params.items() if k in ("stat", "date", "lang")}
-    page = request.host_url.rstrip("/") + unit_url(set_name, code) + (f"?{urlencode(back)}" if back else "")
+    page = base_url().rstrip("/") + unit_url(set_name, code) + (f"?{urlencode(back)}" if back else "")
     html = render_template("embed.html", unit=unit, map=built.map, stats=built.stats,
                            children=built.children, page_url=page, updated=local_time(updated),
                            portal_name=portal_name())
@@ -122,10 +123,10 @@ def _not_ours() -> NotFound:
 def _map_page(url: str) -> tuple[str, str, dict[str, str]]:
     """Return the (set, code, query) of one of our map or embed page URLs; anything else is a 404."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() != request.host.lower():
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != public_host():
         raise _not_ours()
     try:
-        endpoint, values = current_app.url_map.bind(request.host).match(parts.path or "/", method="GET")
+        endpoint, values = current_app.url_map.bind(public_host()).match(parts.path or "/", method="GET")
     except (HTTPException, RoutingException):
         raise _not_ours() from None
     if endpoint not in MAP_ENDPOINTS:
@@ -157,7 +158,7 @@ def oembed() -> Response:
     body = {
         "version": "1.0", "type": "rich", "title": title, "width": width, "height": height,
         "html": iframe_html(src, width, height, title),
-        "provider_name": portal_name(), "provider_url": request.host_url,
+        "provider_name": portal_name(), "provider_url": base_url(),
         "cache_age": PINNED_MAX_AGE if pinned else LIVE_MAX_AGE,
     }
     if (max_width or SIZE[0]) >= SIZE[0] and (max_height or SIZE[1]) >= SIZE[1]:
