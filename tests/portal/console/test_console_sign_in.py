@@ -136,10 +136,53 @@ def test_a_success_resets_the_account_counter(connection, clock):
                 accounts.sign_in(session, "a@test.vn", "nope", where)
             clock.advance(30)
         accounts.sign_in(session, "a@test.vn", PASSWORD, where)
-        assert accounts.throttle_state(session, "a@test.vn", None).wait_s == 0
+        assert accounts.throttle_state(session, "a@test.vn", where.ip).wait_s == 0
+        elsewhere = Where(ip="198.51.100.2")  # whose own and the account's failures are counted anew
         with pytest.raises(accounts.Unauthenticated):
-            accounts.sign_in(session, "a@test.vn", "nope", where)
-        assert accounts.throttle_state(session, "a@test.vn", None).wait_s == pytest.approx(1)
+            accounts.sign_in(session, "a@test.vn", "nope", elsewhere)
+        assert accounts.throttle_state(session, "a@test.vn", elsewhere.ip).wait_s == pytest.approx(1)
+
+
+def test_nobody_can_lock_an_official_out_of_their_account(connection, clock):
+    make_account(connection, "admin@test.vn", "admin", "74")
+    attacker, official = Where(ip="203.0.113.66"), Where(ip="198.51.100.7")
+    with session_scope(connection) as session:
+        for _ in range(accounts.ACCOUNT_LOCK_AFTER):
+            clock.advance(accounts.throttle_state(session, "admin@test.vn", attacker.ip).wait_s + 0.1)
+            with pytest.raises(accounts.Unauthenticated):
+                accounts.sign_in(session, "admin@test.vn", "wrong password", attacker)
+        locked_out = accounts.throttle_state(session, "admin@test.vn", attacker.ip)
+        assert locked_out.locked and locked_out.wait_s > 14 * 60
+        with pytest.raises(accounts.Throttled):
+            accounts.sign_in(session, "admin@test.vn", PASSWORD, attacker)  # even the right password
+        assert accounts.throttle_state(session, "admin@test.vn", official.ip).wait_s == 0
+        assert accounts.sign_in(session, "admin@test.vn", PASSWORD, official).email == "admin@test.vn"
+
+
+def test_many_clients_guessing_one_account_wait_out_its_failures(connection, clock):
+    make_account(connection, "a@test.vn", "admin", "74")
+    with session_scope(connection) as session:
+        for n in range(4):
+            with pytest.raises(accounts.Unauthenticated):
+                accounts.sign_in(session, "a@test.vn", "wrong password", Where(ip=f"192.0.2.{n}"))
+            clock.advance(1)
+        # A fifth client's first try is free; once it has failed, it waits the account's delay.
+        fifth = Where(ip="192.0.2.50")
+        assert accounts.throttle_state(session, "a@test.vn", fifth.ip).wait_s == 0
+        with pytest.raises(accounts.Unauthenticated):
+            accounts.sign_in(session, "a@test.vn", "wrong password", fifth)
+        state = accounts.throttle_state(session, "a@test.vn", fifth.ip)
+        assert not state.locked and state.wait_s == pytest.approx(16)  # 5 failures: 2^4 s
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("aaaaaaaaaaaa", "dễ đoán"), ("password1234", "dễ đoán"), ("Ab3$xY9!qZ", "12 ký tự"),
+    ("hiepthanhphuong", "dễ đoán"),  # the e-mail's words
+])
+def test_weak_or_short_passwords_are_refused(connection, password, why):
+    with pytest.raises(accounts.Invalid) as refused:
+        make_account(connection, "phuong.hiepthanh@test.vn", "viewer", "74", password=password)
+    assert why in refused.value.message_vi and refused.value.message_en
 
 
 def test_one_ip_guessing_many_accounts_is_locked(connection, clock):
