@@ -36,6 +36,7 @@ from boundaries.queries import Unit
 from layers.classify import NO_DATA
 from layers.store import live_at
 from portal.database import db_session
+from portal.errors import BadRequest
 from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
@@ -272,10 +273,23 @@ def image_in_set(set_name: str, code: str) -> Response:
     return _snapshot(set_name, code)
 
 
+def _params() -> dict[str, str]:
+    """Return the image's parameters; any other (or a repeated one) is a 400, so URLs cannot bypass caches."""
+    unknown = sorted(set(request.args) - set(PARAMS))
+    repeated = sorted(k for k in request.args if len(request.args.getlist(k)) > 1)
+    if unknown or repeated:
+        shown = ", ".join((unknown or repeated)[:5])[:80]
+        allowed = ", ".join(PARAMS)
+        raise BadRequest(f"Không dùng được tham số {shown}; ảnh nhận {allowed}, mỗi thứ một lần.",
+                         f"Parameters not accepted: {shown}. Map images take: {allowed}, each once.")
+    return {k: v for k in PARAMS if (v := request.args.get(k)) is not None}
+
+
 def _snapshot(set_name: str, code: str) -> Response:
     session = db_session()
+    params = _params()
     unit = unit_or_404(session, set_name, code)
-    scene = _scene(session, unit, {k: v for k in PARAMS if (v := request.args.get(k)) is not None})
+    scene = _scene(session, unit, params)
     key = _cache_key(scene)
     data = current_app.extensions[CACHE].get_or_make(key, lambda: render(scene))
     response = Response(data, mimetype="image/png")

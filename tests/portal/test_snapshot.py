@@ -57,6 +57,8 @@ def test_images_of_units_at_every_level_and_set(client):
     ("/snapshot/74.png?stat=nope", 400),
     ("/snapshot/74.png?date=hôm-qua", 400),
     ("/snapshot/74.png?layers=home_isolation", 400),
+    ("/snapshot/74.png?cachebust=1", 400),
+    ("/snapshot/74.png?stat=new_cases&stat=tests", 400),
 ])
 def test_image_errors(client, url, status):
     assert client.get(url).status_code == status
@@ -82,3 +84,11 @@ def test_province_image_is_fast(app, client):
     start = time.perf_counter()
     client.get("/snapshot/74.png")
     assert time.perf_counter() - start < 0.5  # cached
+
+
+def test_the_same_image_whatever_the_order_of_its_parameters(client):
+    one = client.get("/snapshot/718.png?lang=en&layers=testing_sites")
+    other = client.get("/snapshot/718.png?layers=testing_sites&lang=en")
+    assert one.status_code == other.status_code == 200 and one.headers["ETag"] == other.headers["ETag"]
+    unknown = client.get("/snapshot/718.png?layers=testing_sites&lang=en&v=2")
+    assert unknown.status_code == 400 and "Parameters not accepted: v." in unknown.get_data(as_text=True)
