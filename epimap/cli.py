@@ -6,6 +6,8 @@ import importlib
 import sys
 
 import click
+import psycopg
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from epimap import localdb
 from epimap.context import AppContext, pass_app
@@ -28,6 +30,17 @@ class _PackageGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *PACKAGE_COMMANDS})
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run a command; a database that cannot be reached or drops the connection is one line, exit 1."""
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, InterfaceError, psycopg.OperationalError) as exc:  # down or unreachable
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+            raise click.ClickException(
+                "Mất kết nối tới cơ sở dữ liệu; không có gì được ghi. Kiểm tra PostGIS (epimap db status) rồi"
+                f" chạy lại. / Lost the database connection; nothing was written. Check PostGIS (epimap db"
+                f" status) and run it again. ({reason})") from exc
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in PACKAGE_COMMANDS and name not in self.commands:

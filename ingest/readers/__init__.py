@@ -35,6 +35,36 @@ from ingest.readers.text import text_tables
 __all__ = ["HEADER_SCAN_ROWS", "Limits", "Row", "Table", "read_tables"]
 
 DEFAULT_LIMITS = Limits()
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# Files people send by mistake, by their first bytes: what to call them in both languages.
+_KNOWN_TYPES = (
+    (b"%PDF", ("một tài liệu PDF", "a PDF document")),
+    (b"\x89PNG", ("một ảnh PNG", "a PNG image")),
+    (b"\xff\xd8\xff", ("một ảnh JPEG", "a JPEG image")),
+    (b"GIF8", ("một ảnh GIF", "a GIF image")),
+    (b"\x1f\x8b", ("một tệp nén gzip", "a gzip archive")),
+    (b"Rar!", ("một tệp nén RAR", "a RAR archive")),
+    (b"7z\xbc\xaf", ("một tệp nén 7-Zip", "a 7-Zip archive")),
+)
+
+
+def _refuse_known_non_tables(path: Path, head: bytes) -> None:
+    """Name what a file really is when it is no table: a PDF, an image, an archive, or binary data.
+
+    A file named as a workbook that is neither OLE2 nor ZIP and holds NUL bytes is not one either.
+    """
+    found = next((names for magic, names in _KNOWN_TYPES if head.startswith(magic)), None)
+    workbook_name = path.suffix.lower() in EXCEL_SUFFIXES
+    if found is None and workbook_name and head[:4] != OLE_MAGIC and head[:4] not in ZIP_MAGICS \
+            and b"\x00" in head:
+        found = ("dữ liệu nhị phân không nhận ra được", "unrecognised binary data")
+    if found is None:
+        return
+    named = f"có đuôi {path.suffix} nhưng " if workbook_name else ""
+    named_en = f"is named {path.suffix} but " if workbook_name else ""
+    raise FeedError("not_a_table",
+                    f"Tệp {named}không phải bảng dữ liệu (Excel hay CSV): nội dung là {found[0]}.",
+                    f"The file {named_en}is not a data table (Excel or CSV): its content is {found[1]}.")
 
 
 def read_tables(
@@ -68,7 +98,9 @@ def read_tables(
             f"The file is too large ({en_size}); the limit is {en_cap}.",
         )
     with path.open("rb") as f:
-        magic = f.read(4)
+        head = f.read(4096)
+    magic = head[:4]
+    _refuse_known_non_tables(path, head)
     if magic == OLE_MAGIC:
         check_ole(path)
         return excel_tables(path, sheet=sheet, header_hint=header_hint, limits=limits)

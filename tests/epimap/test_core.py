@@ -38,3 +38,38 @@ def test_schema_is_migrated(connection):
 def test_db_status_command(run_cli):
     result = run_cli("db", "status")
     assert result.exit_code == 0 and result.output.startswith("up:")
+
+
+def _ingest_cli(database_url: str, *args: str):
+    from click.testing import CliRunner
+
+    from epimap.cli import main
+    from epimap.context import AppContext
+
+    settings = load_settings({"database_url": database_url})
+    return CliRunner().invoke(main, ["ingest", str(Path("data/feeds/binh_duong/chot_kiem_soat.csv")),
+                                     "--layer", "checkpoints", *args], obj=AppContext(settings))
+
+
+def test_an_unreachable_database_is_one_bilingual_line():
+    result = _ingest_cli("postgresql+psycopg://epimap@127.0.0.1:1/epimap")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Mất kết nối tới cơ sở dữ liệu" in lines[0] and "Lost the database" in lines[0]
+
+
+def test_a_connection_dropped_mid_ingest_is_one_line_and_publishes_nothing(database_url, engine, monkeypatch):
+    import ingest.pipeline
+
+    def dropped(session, lines):  # the server ends this backend while the feed is being staged
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    monkeypatch.setattr(ingest.pipeline, "stage", dropped)
+    count = text("SELECT count(*) FROM publication WHERE layer_id = 'checkpoints'")
+    with engine.connect() as conn:
+        before = conn.execute(count).scalar()
+    result = _ingest_cli(database_url)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Lost the database connection" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(count).scalar() == before

@@ -602,6 +602,20 @@ def test_binary_and_html_are_not_tables(tmp_path: Path) -> None:
     feed_error("unsupported_format", lambda: read_all(html))
 
 
+@pytest.mark.parametrize(("name", "content", "named"), [
+    ("so_ca.xlsx", bytes(range(256)) * 8, "unrecognised binary data"),
+    ("so_ca.xls", b"%PDF-1.7\n" + bytes(range(256)), "a PDF document"),
+    ("so_ca.csv", b"\xff\xd8\xff\xe0" + bytes(range(256)), "a JPEG image"),
+    ("so_ca.xlsx", b"\x1f\x8b\x08\x00" + bytes(200), "a gzip archive"),
+])
+def test_a_file_that_is_no_table_is_named_for_what_it_is(tmp_path: Path, name, content, named) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    error = feed_error("not_a_table", lambda: read_tables(path))
+    assert error.message_en.endswith(f"its content is {named}.") and "CSV): nội dung là" in error.message_vi
+    assert ("is named .xls" in error.message_en) == name.endswith((".xlsx", ".xls"))
+
+
 def test_a_nul_after_the_sampled_head_names_its_row(tmp_path: Path) -> None:
     lines = ["Mã,Tên điểm"] + [f"{i},Điểm số {i}" for i in range(1, 6000)] + ["6000,Đi\x00ểm", "6001,Cuối"]
     path = tmp_path / "nul_xa.csv"
