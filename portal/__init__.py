@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     find.init_app(app)
     ogc.init_app(app)
-    app.register_blueprint(maps.bp)
+    maps.init_app(app)
     # Each feature below registers its blueprint, CLI and top-bar link in its own init_app.
     share.init_app(app)
     from portal import console  # officials: accounts, publishing, feed API, hardening

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, url_for
 from sqlalchemy.orm import Session
 
 from boundaries import queries
@@ -13,8 +13,10 @@ from layers.store import features
 from portal.catalog import current_catalog
 from portal.database import db_session
 from portal.i18n import current_language, map_texts, translate
+from portal.maps import page_cache
 from portal.maps.builder import MapParts, build_unit_map
 from portal.maps.overlays import Overlay, public_overlays
+from portal.maps.page_cache import cached_page
 from portal.maps.statistics import UnitStatistics, requested_statistics
 from portal.units import unit_or_404
 
@@ -37,20 +39,20 @@ def unit_href(unit: Unit, view: str = "map") -> str:
 
 
 @bp.route("/")
-def home() -> str:
+def home() -> Response:
     """Show the configured default unit."""
     settings = current_app.config["SETTINGS"]
     return _render_unit(settings.default_set, settings.default_unit)
 
 
 @bp.route("/map/<code>")
-def unit_page(code: str) -> str:
+def unit_page(code: str) -> Response:
     """Show a unit of the default boundary set."""
     return _render_unit(current_app.config["SETTINGS"].default_set, code)
 
 
 @bp.route("/map/<set_name>/<code>")
-def unit_in_set(set_name: str, code: str) -> str:
+def unit_in_set(set_name: str, code: str) -> Response:
     """Show a unit of any boundary set."""
     return _render_unit(set_name, code)
 
@@ -80,7 +82,11 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
     return UnitMap(children, child_level, stats, map_parts)
 
 
-def _render_unit(set_name: str, code: str) -> str:
+def _render_unit(set_name: str, code: str) -> Response:
+    return cached_page(lambda: _unit_html(set_name, code))
+
+
+def _unit_html(set_name: str, code: str) -> str:
     session = db_session()
     unit = unit_or_404(session, set_name, code)
     overlays = public_overlays(session, current_catalog(), current_language())
@@ -115,3 +121,9 @@ def text_view(set_name: str, code: str) -> str:
             sections.append((layer, fields, found[:TEXT_VIEW_LIMIT], len(found) > TEXT_VIEW_LIMIT))
     return render_template("unit_text.html", unit=unit, trail=queries.ancestors(session, unit),
                            children=children, stats=stats, sections=sections, unit_url=unit_url)
+
+
+def init_app(app: Flask) -> None:
+    """Register the unit pages and their page cache."""
+    page_cache.init_app(app)
+    app.register_blueprint(bp)
