@@ -192,6 +192,19 @@ unit_stat = Table(
 )
 Index("unit_stat_metric_day_idx", unit_stat.c.boundary_set, unit_stat.c.metric, unit_stat.c.day)
 
+# 0010: what each publication of statistics changed (see ``layers.stat_versions``).
+
+unit_stat_change = Table(
+    "unit_stat_change", metadata,
+    Column("publication_id", BigInteger, ForeignKey("publication.id"), primary_key=True),
+    Column("unit_code", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("old_value", Double),  # NULL: the value did not exist before
+    Column("new_value", Double),  # NULL: the publication (a rollback) removed it
+    CheckConstraint("old_value IS DISTINCT FROM new_value", name="unit_stat_change_check"),
+)
+
 # 0004: officials' overrides of a unit's risk level.
 
 risk_override = Table(
