@@ -80,9 +80,9 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     html = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
     assert '<strong id="rejected-count">25</strong>' in html
     rejected = html.split('class="data rejected"')[1].split("</table>")[0]
-    cells = re.findall(r'<tr><td class="wrap">F0 theo xã</td><td class="num">(\d+)</td>'
-                       r'<td class="wrap">([^<]*)</td><td><code>([^<]*)</code></td>'
-                       r'<td class="wrap">([^<]*)</td>', rejected)
+    cells = re.findall(r'<tr><td class="wrap"[^>]*>F0 theo xã</td><td class="num"[^>]*>(\d+)</td>'
+                       r'<td class="wrap"[^>]*>([^<]*)</td><td[^>]*><code>([^<]*)</code></td>'
+                       r'<td class="wrap message">([^<]*)</td>', rejected)
     assert len(cells) == 25 and {(column, reason) for _, column, reason, _ in cells} == {
         ("Xã/Phường", "out_of_scope")}
     assert {int(row) for row, *_ in cells} == set(range(2, 32)) - {5, 7, 16, 29, 31}
