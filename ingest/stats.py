@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -469,13 +468,10 @@ def _publish(session: Session, layer: Layer, scope: Scope, options: StatsOptions
 
 def ingest_stats(bind: Bind, path: Path, *, catalog: Catalog, set_name: str, scope_code: str,
                  metric: str | None = None, sheet: str | None = None, dry_run: bool = False,
-                 source_name: str | None = None, **publishing: Any) -> Report:
-    """Read a statistics feed, validate every row and (unless a dry run) publish its values.
-
-    ``publishing`` takes the other :class:`StatsOptions` (author, note, legal_ref, inspect).
-    """
+                 source_name: str | None = None, author: str = "cli") -> Report:
+    """Read a statistics feed, validate every row and (unless a dry run) publish its values."""
     options = StatsOptions(set_name=set_name, scope_code=scope_code, metric=metric, sheet=sheet,
-                           dry_run=dry_run, source_name=source_name, **publishing)
+                           dry_run=dry_run, source_name=source_name, author=author)
     return ingest_stats_feed(bind, Path(path), catalog, options)
 
 

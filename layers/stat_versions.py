@@ -101,14 +101,21 @@ def diff_values(session: Session, set_name: str) -> Diff:
 def staged_changes(session: Session, set_name: str, kind: str, limit: int) -> list[ValueChange]:
     """List the first ``limit`` staged values of a kind (added, changed, removed), by row and unit."""
     rows = session.execute(text(
-        "SELECT q.*, u.name AS unit_name, ST_AsGeoJSON(u.geom_low, 5) AS geometry"  # noqa: S608
-        " FROM (" + _COMPARED + ") q LEFT JOIN admin_unit u ON u.boundary_set = :s"
-        " AND u.code = q.unit_code WHERE " + _KINDS[kind]
+        "SELECT q.*, u.name AS unit_name FROM (" + _COMPARED + ") q"  # noqa: S608 - constant SQL
+        " LEFT JOIN admin_unit u ON u.boundary_set = :s AND u.code = q.unit_code WHERE " + _KINDS[kind]
         + " ORDER BY q.row_no NULLS LAST, q.unit_code, q.metric, q.day LIMIT :n"),
-        {"s": set_name, "n": limit}).mappings()
+        {"s": set_name, "n": limit}).mappings().all()
+    shapes = _outlines(session, set_name, {r["unit_code"] for r in rows})
     return [ValueChange(r["unit_code"], r["unit_name"] or r["unit_code"], r["metric"], r["day"], r["old"],
-                        r["new"], r["row_no"], json.loads(r["geometry"]) if r["geometry"] else None)
-            for r in rows]
+                        r["new"], r["row_no"], shapes.get(r["unit_code"])) for r in rows]
+
+
+def _outlines(session: Session, set_name: str, codes: set[str]) -> dict[str, dict[str, Any]]:
+    """Return the low-zoom outline of each unit as GeoJSON (once per unit, not per value)."""
+    rows = session.execute(text(
+        "SELECT code, ST_AsGeoJSON(geom_low, 5) AS geometry FROM admin_unit"
+        " WHERE boundary_set = :s AND code = ANY(:codes)"), {"s": set_name, "codes": sorted(codes)})
+    return {r.code: json.loads(r.geometry) for r in rows}
 
 
 def publish_values(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
