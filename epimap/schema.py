@@ -43,6 +43,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    Sequence,
     SmallInteger,
     Table,
     Text,
@@ -192,6 +193,19 @@ unit_stat = Table(
 )
 Index("unit_stat_metric_day_idx", unit_stat.c.boundary_set, unit_stat.c.metric, unit_stat.c.day)
 
+# 0010: what each publication of statistics changed (see ``layers.stat_versions``).
+
+unit_stat_change = Table(
+    "unit_stat_change", metadata,
+    Column("publication_id", BigInteger, ForeignKey("publication.id"), primary_key=True),
+    Column("unit_code", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("old_value", Double),  # NULL: the value did not exist before
+    Column("new_value", Double),  # NULL: the publication (a rollback) removed it
+    CheckConstraint("old_value IS DISTINCT FROM new_value", name="unit_stat_change_check"),
+)
+
 # 0004: officials' overrides of a unit's risk level.
 
 risk_override = Table(
@@ -325,3 +339,7 @@ cluster_overview = Table(
 )
 Index("cluster_overview_tile_idx", cluster_overview.c.publication_id, cluster_overview.c.level,
       cluster_overview.c.cx // 48, cluster_overview.c.cy // 48, cluster_overview.c.cx, cluster_overview.c.cy)
+
+# Moved on by every statement writing publications, statistics, units or risk overrides (migration
+# 0011's triggers): the version the portal keeps map pages by.
+data_version = Sequence("data_version", metadata=metadata)

@@ -12,18 +12,22 @@ A feed table has one of two shapes, recognised by its headers (aliases from the 
 
 Units come from the commune column (the district column only narrows the search) and are
 kept at the set's lowest level; a table with only a district column holds district-level
-statistics.  Values are written to ``unit_stat`` with one upsert; blank cells are no value.
+statistics.  Blank cells are no value.
+
+Rows are resolved inside the feed's scope (a unit and everything below it); a unit found only
+elsewhere in the province is rejected as ``out_of_scope``.  The values are published through
+:mod:`layers.stat_versions` as a publication of the statistics layer: the feed adds and changes the
+values it holds inside its scope and removes none (a value it leaves out keeps its figure).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.names import fold
@@ -35,12 +39,14 @@ from ingest.pipeline import sha256_of
 from ingest.readers import Row, Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.values import clean_text, parse_date, parse_number, quote_value
-from layers.catalog import Catalog
-from layers.versions import Diff
+from layers.catalog import STATISTICS_LAYER, Catalog, Layer
+from layers.stat_versions import diff_values, drop_staging, publish_values, stage_values
+from layers.store import sync_catalog
+from layers.versions import NO_PREVIEW, PublishInfo, Scope, lock_layer, publication_conflicts, resolve_scope
 
-__all__ = ["LAYER", "ingest_stats"]
+__all__ = ["LAYER", "StatsOptions", "ingest_stats", "ingest_stats_feed"]
 
-LAYER = "unit_stats"
+LAYER = STATISTICS_LAYER
 DISTRICT_LEVEL = "district"
 Key = tuple[str, str, date]  # unit code, metric, day
 
@@ -239,29 +245,52 @@ def table_layout(table: Table, catalog: Catalog, levels: list[str], metric: str 
 
 @dataclass
 class _Units:
-    """Resolves unit names inside the scope, caching each (name, district, level) lookup."""
+    """Resolves unit names inside the scope, caching each (name, district, level) lookup.
+
+    A name found nowhere in the scope but elsewhere in the scope's province is ``out_of_scope``
+    (a district's official sends the province's table); found nowhere, ``unknown_unit``.
+    """
 
     session: Session
-    set_name: str
-    scope: str
+    scope: Scope
     cache: dict[tuple[str, str | None, str], str | Problem] = field(default_factory=dict)
 
     def resolve(self, name: str, district: str | None, level: str) -> str | Problem:
         """Return the code of the one unit a name (and district hint) designates, or the problem."""
         key = (name, district, level)
         if key not in self.cache:
-            units = find_units(self.session, self.set_name, name, within=self.scope, parent_hint=district)
-            units = [u for u in units if u.level == level]
-            self.cache[key] = units[0].code if len(units) == 1 else self._problem(name, district, units)
+            units = self._find(name, district, level, self.scope.code)
+            if len(units) == 1:
+                self.cache[key] = units[0].code
+            elif units:
+                self.cache[key] = self._ambiguous(name, district, units)
+            else:
+                self.cache[key] = self._outside(name, district, level)
         return self.cache[key]
 
-    def _problem(self, name: str, district: str | None, units: list[Unit]) -> Problem:
-        """Return the unknown/ambiguous unit problem for a name."""
+    def _find(self, name: str, district: str | None, level: str, within: str) -> list[Unit]:
+        units = find_units(self.session, self.scope.boundary_set, name, within=within, parent_hint=district)
+        return [u for u in units if u.level == level]
+
+    def _outside(self, name: str, district: str | None, level: str) -> str | Problem:
+        """Return the scope's own code when the name is the scope, else the out-of-scope/unknown problem."""
         shown = quote_value(name) + (f" ({quote_value(district)})" if district else "")
-        if not units:
-            return Problem("unknown_unit",
-                           f"Không tìm thấy đơn vị hành chính “{shown}” trong phạm vi {self.scope}.",
-                           f"No administrative unit “{shown}” found within {self.scope}.")
+        if self.scope.code != self.scope.province:
+            units = self._find(name, district, level, self.scope.province)
+            if [u.code for u in units] == [self.scope.code]:
+                return self.scope.code  # a district's own figures, sent by that district
+            if units:
+                allowed = self.scope.name
+                return Problem("out_of_scope",
+                               f"Đơn vị “{shown}” nằm ngoài đơn vị được phép cập nhật ({allowed}).",
+                               f"Unit “{shown}” is outside the unit this feed may update ({allowed}).")
+        return Problem("unknown_unit",
+                       f"Không tìm thấy đơn vị hành chính “{shown}” trong phạm vi {self.scope.code}.",
+                       f"No administrative unit “{shown}” found within {self.scope.code}.")
+
+    def _ambiguous(self, name: str, district: str | None, units: list[Unit]) -> Problem:
+        """Return the problem of a name that several units of the scope bear."""
+        shown = quote_value(name) + (f" ({quote_value(district)})" if district else "")
         listing = ", ".join(f"{u.name} [{u.code}] – {self._parent_name(u.parent_code)}" for u in units)
         return Problem("ambiguous_unit",
                        f"Tên “{shown}” khớp nhiều đơn vị: {listing}; hãy ghi rõ huyện.",
@@ -269,7 +298,7 @@ class _Units:
 
     def _parent_name(self, code: str | None) -> str:
         """Return the name of a parent unit (its code when unknown)."""
-        parent = get_unit(self.session, self.set_name, code) if code else None
+        parent = get_unit(self.session, self.scope.boundary_set, code) if code else None
         return parent.name if parent else str(code)
 
 
@@ -369,51 +398,13 @@ def _duplicate(key: Key, first_row: int) -> Problem:
                    f"Unit {code} already has a {metric} value for {shown} on row {first_row}.")
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- checks and reading
 
 
-def _columns(values: dict[Key, float]) -> tuple[list[str], list[str], list[date]]:
-    """Return the unit codes, metrics and days of the keys as three parallel lists."""
-    return [k[0] for k in values], [k[1] for k in values], [k[2] for k in values]
-
-
-def _diff(session: Session, set_name: str, values: dict[Key, float]) -> Diff:
-    """Count how many values the feed adds, changes or leaves as they are."""
-    codes, metrics, days = _columns(values)
-    rows = session.execute(text(
-        "SELECT s.unit_code, s.metric, s.day, s.value FROM unit_stat s"
-        " JOIN unnest(CAST(:u AS text[]), CAST(:m AS text[]), CAST(:d AS date[]))"
-        " AS k(unit_code, metric, day) USING (unit_code, metric, day) WHERE s.boundary_set = :s"),
-        {"s": set_name, "u": codes, "m": metrics, "d": days})
-    existing = {(r.unit_code, r.metric, r.day): r.value for r in rows}
-    changed = sum(1 for k, v in values.items() if k in existing and existing[k] != v)
-    unchanged = sum(1 for k, v in values.items() if k in existing and existing[k] == v)
-    return Diff(added=len(values) - len(existing), changed=changed, unchanged=unchanged)
-
-
-def _upsert(session: Session, set_name: str, values: dict[Key, float], source_name: str) -> None:
-    """Insert or update every value in one statement."""
-    if not values:
-        return
-    codes, metrics, days = _columns(values)
-    session.execute(text(
-        "INSERT INTO unit_stat (boundary_set, unit_code, metric, day, value, source_name, updated_at)"
-        " SELECT :s, u, m, d, v, :src, now() FROM unnest(CAST(:u AS text[]), CAST(:m AS text[]),"
-        " CAST(:d AS date[]), CAST(:v AS float8[])) AS k(u, m, d, v)"
-        " ON CONFLICT (boundary_set, unit_code, metric, day) DO UPDATE"
-        " SET value = EXCLUDED.value, source_name = EXCLUDED.source_name, updated_at = now()"),
-        {"s": set_name, "src": source_name, "u": codes, "m": metrics, "d": days, "v": list(values.values())})
-
-
-def _check_scope(session: Session, catalog: Catalog, set_name: str, scope_code: str,
-                 metric: str | None) -> list[str]:
-    """Return the set's levels, refusing an unknown scope unit or metric."""
+def _levels(session: Session, catalog: Catalog, set_name: str, metric: str | None) -> list[str]:
+    """Return the set's levels, refusing an unknown metric."""
     if metric is not None and metric not in catalog.metrics:
         raise unknown_metric(catalog, metric)
-    if get_unit(session, set_name, scope_code) is None:
-        raise FeedError("unknown_scope",
-                        f"Không có đơn vị {scope_code} trong bộ ranh giới “{set_name}”.",
-                        f"There is no unit {scope_code} in boundary set “{set_name}”.")
     return set_levels(session, set_name)
 
 
@@ -437,24 +428,84 @@ def _read_table(report: Report, units: _Units, catalog: Catalog, table: Table, l
     report.skipped_rows += [(table.sheet, number, why) for number, why in table.skipped]
 
 
+@dataclass(frozen=True)
+class StatsOptions:
+    """How to ingest a statistics feed: where, by whom, with which metric, and whether to publish."""
+
+    set_name: str
+    scope_code: str
+    metric: str | None = None
+    sheet: str | None = None
+    dry_run: bool = False
+    source_name: str | None = None
+    max_bytes: int | None = None  # the largest file read (default: the reader's limit)
+    author: str = "cli"
+    note: str | None = None
+    legal_ref: str | None = None
+    # Sees the staged values before they are published or thrown away (e.g. to list the diff).
+    inspect: Callable[[Session, Layer, Scope], None] | None = None
+    preview_base: int | None = NO_PREVIEW  # as IngestOptions.preview_base
+
+
+def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOptions, scope: Scope,
+               report: Report) -> tuple[dict[Key, float], dict[Key, int]]:
+    """Read every table of a feed into the report; return its values and the row each came from."""
+    levels = _levels(session, catalog, scope.boundary_set, options.metric)
+    units = _Units(session, scope)
+    values: dict[Key, float] = {}
+    first_rows: dict[Key, int] = {}
+    for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes):
+        layout = table_layout(table, catalog, levels, options.metric)
+        _read_table(report, units, catalog, table, layout, values, first_rows)
+    return values, first_rows
+
+
+def _publish(session: Session, layer: Layer, scope: Scope, options: StatsOptions, report: Report) -> int:
+    """Publish the staged values as a publication of the statistics layer."""
+    info = PublishInfo(author=options.author, source_name=report.file, source_sha256=report.sha256,
+                       note=options.note, legal_ref=options.legal_ref, rejected=len(report.rejected))
+    return publish_values(session, layer, scope, info, report.diff)
+
+
 def ingest_stats(bind: Bind, path: Path, *, catalog: Catalog, set_name: str, scope_code: str,
                  metric: str | None = None, sheet: str | None = None, dry_run: bool = False,
-                 source_name: str | None = None) -> Report:
-    """Read a statistics feed, validate every row and upsert its values into ``unit_stat``."""
-    path = Path(path)
-    report = Report(file=path.name, layer=LAYER, sha256=sha256_of(path), dry_run=dry_run)
-    values: dict[Key, float] = {}
-    with session_scope(bind) as session:
-        levels = _check_scope(session, catalog, set_name, scope_code, metric)
-        units = _Units(session, set_name, scope_code)
-        for table in read_tables(path, sheet=sheet):
-            layout = table_layout(table, catalog, levels, metric)
-            _read_table(report, units, catalog, table, layout, values, {})
+                 source_name: str | None = None, author: str = "cli") -> Report:
+    """Read a statistics feed, validate every row and (unless a dry run) publish its values."""
+    options = StatsOptions(set_name=set_name, scope_code=scope_code, metric=metric, sheet=sheet,
+                           dry_run=dry_run, source_name=source_name, author=author)
+    return ingest_stats_feed(bind, Path(path), catalog, options)
+
+
+def ingest_stats_feed(bind: Bind, path: Path, catalog: Catalog, options: StatsOptions) -> Report:
+    """Read a statistics feed, validate every row and (unless a dry run) publish its values."""
+    layer = catalog.layer(STATISTICS_LAYER)
+    assert layer is not None  # noqa: S101 - every catalogue has its statistics section
+    report = Report(file=options.source_name or path.name, layer=layer.id, sha256=sha256_of(path),
+                    dry_run=options.dry_run)
+    with publication_conflicts(), session_scope(bind) as session:
+        scope = _scope(session, options)
+        values, rows = _read_feed(session, path, catalog, options, scope, report)
         if not report.accepted:
             report.refused = Problem("no_accepted_rows", "Không có dòng số liệu nào hợp lệ; không ghi gì.",
                                      "No data row was accepted; nothing was written.")
             return report
-        report.diff = _diff(session, set_name, values)
-        if not dry_run:
-            _upsert(session, set_name, values, source_name or path.name)
+        if not options.dry_run:
+            sync_catalog(session, catalog)
+            lock_layer(session, layer, options.preview_base)
+        stage_values(session, values, rows)
+        report.diff = diff_values(session, scope.boundary_set)
+        if options.inspect is not None:
+            options.inspect(session, layer, scope)
+        if not options.dry_run:
+            report.publication = _publish(session, layer, scope, options, report)
+        drop_staging(session)
     return report
+
+
+def _scope(session: Session, options: StatsOptions) -> Scope:
+    """Return the feed's scope, refusing a unit the boundary set does not have."""
+    if get_unit(session, options.set_name, options.scope_code) is None:
+        raise FeedError("unknown_scope",
+                        f"Không có đơn vị {options.scope_code} trong bộ ranh giới “{options.set_name}”.",
+                        f"There is no unit {options.scope_code} in boundary set “{options.set_name}”.")
+    return resolve_scope(session, options.set_name, options.scope_code)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
 from layers.catalog import Layer
+from layers.statistics import value_count
 from layers.store import within
 
 
@@ -26,13 +27,24 @@ def layer_state(session: Session, layer: Layer, reader: Unit | None = None) -> L
     """Return the layer's latest publication, its time and the number of current features.
 
     ``reader`` counts only the features inside a reader's unit (see :func:`layers.store.within`).
+    The statistics layer counts its current values (inside the reader's unit) instead.
     """
+    if not layer.kind.has_features:
+        return _statistics_state(session, layer, reader)
     limited, params = within(reader)
     row = session.execute(text(
         "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"  # noqa: S608
         " AND f.valid_to_pub IS NULL" + limited + ") AS n FROM publication p WHERE p.layer_id = :l"
         " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id, **params}).first()
     return LayerState(row.id, row.created_at, row.n) if row else LayerState(None, None, 0)
+
+
+def _statistics_state(session: Session, layer: Layer, reader: Unit | None) -> LayerState:
+    """Return the statistics layer's latest publication and its number of current values."""
+    row = session.execute(text("SELECT id, created_at FROM publication WHERE layer_id = :l"
+                               " ORDER BY id DESC LIMIT 1"), {"l": layer.id}).first()
+    count = value_count(session, reader.boundary_set, reader.code) if reader else value_count(session)
+    return LayerState(row.id if row else None, row.created_at if row else None, count)
 
 
 def publication_exists(session: Session, layer: Layer, publication: int) -> bool:

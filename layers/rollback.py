@@ -1,4 +1,4 @@
-"""Restore a layer to its state at an earlier publication, as a new publication."""
+"""Restore a layer to its state at an earlier publication, as a new publication (any kind of layer)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from sqlalchemy import text
 from epimap.db import Bind, session_scope
 from epimap.errors import Problem
 from layers.catalog import Layer
+from layers.stat_versions import rollback_values
 from layers.store import get_publication, live_at
 from layers.versions import Diff, PublishInfo, diff, publication_conflicts, publish, resolve_scope
 
 
 def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
              scope_code: str | None = None) -> tuple[int, Diff]:
-    """Publish the layer's features as they were at ``publication_id``; return (new id, diff)."""
+    """Publish the layer's features (or figures) as they were at ``publication_id``; return (new id, diff)."""
+    if not layer.kind.has_features:
+        return rollback_values(bind, layer, publication_id, author=author, note=note, scope_code=scope_code)
     with publication_conflicts(), session_scope(bind) as session:
         target = get_publication(session, layer, publication_id)
         if target is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import text
@@ -102,3 +103,51 @@ def child_statistic(session: Session, set_name: str, parent_code: str, statistic
         doses = {code: sum(t.get(code, 0.0) for t in totals) for t in totals for code in t}
         return {code: value * 100 / people[code] for code, value in doses.items() if people.get(code)}
     raise ValueError(f"unknown statistic {statistic}")
+
+
+# The current values of a unit and every unit inside it (the console's view of the statistics layer).
+_UNITS_WITHIN = """
+WITH RECURSIVE down AS (
+    SELECT code, name, depth FROM admin_unit WHERE boundary_set = :s AND code = :c
+    UNION
+    SELECT a.code, a.name, a.depth FROM admin_unit a
+    JOIN down ON a.boundary_set = :s AND a.parent_code = down.code
+)
+"""
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    """A unit's latest value of a metric, and on how many days it has one."""
+
+    unit_code: str
+    unit_name: str
+    metric: str
+    day: date
+    value: float
+    days: int
+
+
+def latest_values(session: Session, set_name: str, unit_code: str, limit: int) -> list[LatestValue]:
+    """Return each (unit, metric)'s latest value inside a unit (itself included), the unit first."""
+    rows = session.execute(text(
+        _UNITS_WITHIN + """
+        SELECT * FROM (
+            SELECT DISTINCT ON (v.unit_code, v.metric) v.unit_code, d.name AS unit_name, d.depth,
+                   v.metric, v.day, v.value, count(*) OVER (PARTITION BY v.unit_code, v.metric) AS days
+            FROM unit_stat v JOIN down d ON d.code = v.unit_code WHERE v.boundary_set = :s
+            ORDER BY v.unit_code, v.metric, v.day DESC
+        ) q ORDER BY depth, unit_name, unit_code, metric LIMIT :n
+        """),  # noqa: S608 - constant SQL
+        {"s": set_name, "c": unit_code, "n": limit}).mappings()
+    return [LatestValue(r["unit_code"], r["unit_name"], r["metric"], r["day"], float(r["value"]), r["days"])
+            for r in rows]
+
+
+def value_count(session: Session, set_name: str | None = None, unit_code: str | None = None) -> int:
+    """Count the current values (everywhere, or inside a unit of a set, itself included)."""
+    if set_name is None or unit_code is None:
+        return session.execute(text("SELECT count(*) FROM unit_stat")).scalar_one()
+    return session.execute(text(
+        _UNITS_WITHIN + "SELECT count(*) FROM unit_stat v JOIN down d ON d.code = v.unit_code"  # noqa: S608
+        " WHERE v.boundary_set = :s"), {"s": set_name, "c": unit_code}).scalar_one()

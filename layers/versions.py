@@ -194,6 +194,21 @@ def lock_layer(session: Session, layer: Layer, preview_base: int | None = NO_PRE
                       "The layer was published again after your preview; upload and preview again.")
 
 
+def record_publication(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
+    """Insert a layer's publication row (who, what, where, the counts); return its id."""
+    return session.execute(text(
+        "INSERT INTO publication (layer_id, author, action, source_name, source_sha256, boundary_set,"
+        " scope_code, scope_level, added, changed, removed, unchanged, rejected, note, legal_ref,"
+        " restores_publication) VALUES (:l, :author, :action, :source_name, :sha, :s, :scope,"
+        " :scope_level, :added, :changed, :removed, :unchanged, :rejected, :note, :legal_ref,"
+        " :restores) RETURNING id"),
+        {**_scope_params(layer, scope), "author": info.author, "action": info.action,
+         "source_name": info.source_name, "sha": info.source_sha256, "s": scope.boundary_set,
+         "added": change.added, "changed": change.changed, "removed": change.removed,
+         "unchanged": change.unchanged, "rejected": info.rejected, "note": info.note,
+         "legal_ref": info.legal_ref, "restores": info.restores_publication}).scalar_one()
+
+
 def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, change: Diff) -> int:
     """Record a publication, close replaced and removed rows, insert new ones; return its id.
 
@@ -207,17 +222,7 @@ def publish(session: Session, layer: Layer, scope: Scope, info: PublishInfo, cha
     bulk = _rebuilds_partition(session, layer, change.added + change.changed)
     if bulk:  # no other publisher may change the partition being copied
         session.execute(text(f"LOCK TABLE {_partition(session, layer)} IN EXCLUSIVE MODE"))
-    publication = session.execute(text(
-        "INSERT INTO publication (layer_id, author, action, source_name, source_sha256, boundary_set,"
-        " scope_code, scope_level, added, changed, removed, unchanged, rejected, note, legal_ref,"
-        " restores_publication) VALUES (:l, :author, :action, :source_name, :sha, :s, :scope,"
-        " :scope_level, :added, :changed, :removed, :unchanged, :rejected, :note, :legal_ref,"
-        " :restores) RETURNING id"),
-        {**params, "author": info.author, "action": info.action, "source_name": info.source_name,
-         "sha": info.source_sha256, "s": scope.boundary_set, "added": change.added,
-         "changed": change.changed, "removed": change.removed, "unchanged": change.unchanged,
-         "rejected": info.rejected, "note": info.note, "legal_ref": info.legal_ref,
-         "restores": info.restores_publication}).scalar_one()
+    publication = record_publication(session, layer, scope, info, change)
     params["pub"] = publication
     # Close replaced rows (staged again with other content; in scope, also a staged row without a
     # hash), then removed ones (in scope, not staged).  Two statements the planner can hash-join:

@@ -4,11 +4,15 @@ Every function takes the acting :class:`~officials.accounts.Principal` and check
 itself, so the console and the feed API share one set of rules:
 
 - an upload is ingested with the principal's unit as the scope: rows outside it are rejected
-  (``out_of_scope``) and the snapshot replaces only the features inside it;
+  (``out_of_scope``) and the snapshot replaces only the features inside it; a statistics feed
+  (layer ``unit_stats``) adds and changes the values it holds inside the unit and removes none;
 - publishing an upload re-runs the ingest on the stored file (never trusting the preview), and
   refuses when the file's sha256 no longer matches or the layer was published since the preview;
-- a rollback is allowed only for a publication whose unit lies inside the principal's;
+- a rollback is allowed only for a publication whose unit lies inside the principal's (for the
+  statistics, it restores that unit's values as they were);
 - an edit changes one current feature inside the principal's unit as a one-row publication.
+
+Every layer of the catalogue takes feeds, features or statistics alike; only edits need features.
 
 Uploaded files live under the upload directory as ``<sha256>`` (mode 600), never served back.
 """
@@ -31,12 +35,14 @@ from epimap.db import Bind, session_scope
 from epimap.errors import EpimapError, NotFound, Problem
 from epimap.settings import Settings
 from ingest.errors import ValueProblem
-from ingest.pipeline import IngestOptions, ingest_feed, sha256_of
+from ingest.layer_feed import ingest_layer_feed
+from ingest.pipeline import IngestOptions, sha256_of
 from ingest.report import Report, RowResult
 from ingest.rows import typed_value
 from layers.catalog import Catalog, Layer, default_catalog
 from layers.meta import layer_state
 from layers.rollback import rollback
+from layers.statistics import value_count
 from layers.store import get_publication
 from layers.versions import NO_PREVIEW, Diff, PublishInfo, Scope, diff, publish, resolve_scope
 from officials.accounts import (
@@ -51,6 +57,7 @@ from officials.accounts import (
     units_within,
 )
 from officials.audit import Where, record
+from officials.stat_changes import list_value_changes
 
 CHANGES_LISTED = 500  # per kind (added / changed / removed) kept for the preview
 CHUNK = 1 << 20
@@ -198,7 +205,9 @@ def recent_uploads(session: Session, principal: Principal, limit: int = 20) -> l
 
 
 def count_in_unit(session: Session, layer: Layer, unit: Any) -> int:
-    """Count a layer's current features inside a unit."""
+    """Count a layer's current features (or the statistics' values) inside a unit."""
+    if not layer.kind.has_features:
+        return value_count(session, unit.boundary_set, unit.code)
     return session.execute(text(
         "SELECT count(*) FROM feature WHERE layer_id = :l AND valid_to_pub IS NULL"
         " AND units ->> :level = :code"),
@@ -278,27 +287,33 @@ def list_changes(session: Session, layer: Layer, scope: Scope, limit: int = CHAN
 # ------------------------------------------------------------------------------------- upload
 
 
-def _layer(layer_id: str, catalog: Catalog | None) -> Layer:
-    """Return a layer of features of the catalogue (default: the bundled one), or a 404."""
+def _layer(layer_id: str, catalog: Catalog | None, *, features: bool = False) -> Layer:
+    """Return a layer of the catalogue (default: the bundled one), of features if asked, or a 404."""
     layer = (catalog or default_catalog()).layer(layer_id)
-    if layer is None or not layer.kind.has_features:
+    if layer is None or (features and not layer.kind.has_features):
         raise NotFound(f"Không có lớp “{layer_id[:50]}”.", f"No layer '{layer_id[:50]}'.")
     return layer
 
 
+def preview_changes(session: Session, layer: Layer, scope: Scope) -> dict[str, Any]:
+    """List what the staged feed changes in the layer within the scope (features or values)."""
+    if layer.kind.has_features:
+        return list_changes(session, layer, scope).as_dict()
+    return list_value_changes(session, scope, CHANGES_LISTED)
+
+
 def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code: str, *, author: str,
             file_name: str, dry_run: bool, max_bytes: int, note: str | None = None,
-            legal_ref: str | None = None, force: bool = False, changes: Changes | None = None,
+            legal_ref: str | None = None, force: bool = False, changes: dict[str, Any] | None = None,
             catalog: Catalog | None = None, preview_base: int | None = NO_PREVIEW) -> Report:
     def inspect(session: Session, staged_layer: Layer, scope: Scope) -> None:
         if changes is not None:
-            listed = list_changes(session, staged_layer, scope)
-            changes.added, changes.changed, changes.removed = listed.added, listed.changed, listed.removed
+            changes.update(preview_changes(session, staged_layer, scope))
 
     options = IngestOptions(set_name=principal_set, scope_code=scope_code, author=author, dry_run=dry_run,
                             force=force, note=note, legal_ref=legal_ref, max_bytes=max_bytes,
                             source_name=file_name, inspect=inspect, preview_base=preview_base)
-    return ingest_feed(bind, path, layer.id, catalog or default_catalog(), options)
+    return ingest_layer_feed(bind, path, layer.id, catalog or default_catalog(), options)
 
 
 def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_id: str, stream: IO[bytes],
@@ -314,7 +329,7 @@ def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_i
     path, sha, size = store_upload(stream, upload_dir(settings), max_bytes)
     with session_scope(bind) as session:
         base = layer_state(session, layer).publication
-    changes = Changes()
+    changes = Changes().as_dict()
     try:
         report = _ingest(bind, path, layer, principal.boundary_set, principal.scope_code,
                          author=principal.actor, file_name=name, dry_run=True, max_bytes=max_bytes,
@@ -334,7 +349,7 @@ def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_i
              "a": principal.account_id, "t": principal.token_id, "s": principal.boundary_set,
              "c": principal.scope_code, "base": base,
              "report": json.dumps(report.as_dict(), ensure_ascii=False, default=str),
-             "changes": json.dumps(changes.as_dict(), ensure_ascii=False, default=str)}).scalar_one()
+             "changes": json.dumps(changes, ensure_ascii=False, default=str)}).scalar_one()
         counts = report.as_dict()["counts"]
         record(session, principal.actor, "upload", where, target=f"upload:{upload_id}",
                details=principal.audit_details(layer=layer.id, file=name, sha256=sha, size=size,
@@ -552,7 +567,7 @@ def edit_feature(bind: Bind, principal: Principal, layer_id: str, source_id: str
                  catalog: Catalog | None = None) -> tuple[int, Diff]:
     """Change one feature's attributes as a one-row publication (action ``edit``) in the principal's unit."""
     require_role(principal, "publisher")
-    layer = _layer(layer_id, catalog)
+    layer = _layer(layer_id, catalog, features=True)
     note, legal_ref = _short(note), _short(legal_ref)
     with session_scope(bind) as session:
         feature = editable_feature(session, principal, layer, source_id)

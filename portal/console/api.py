@@ -1,10 +1,12 @@
 """The feed API: ``POST /api/layers/<layer>/feeds`` with ``Authorization: Bearer <token>``.
 
 A multipart upload (field ``file``) is previewed in the token's unit and answered with the ingest
-report as JSON (``report.as_dict()`` plus the ``upload`` id).  ``?publish=1`` publishes it when no
-row was rejected and nothing was refused (optional form fields ``legal_ref`` and ``note`` are kept
-with the publication); otherwise the answer is 422 with the report.  401 for a
-missing, unknown or revoked token; 403 for a token whose role cannot do it; 404 for an unknown layer.
+report as JSON (``report.as_dict()`` plus the ``upload`` id), for any catalogue layer: features, or
+the statistics (``unit_stats``, whose feeds add and change values and remove none).
+``?publish=1`` publishes it when no row was rejected and nothing was refused (optional form fields
+``legal_ref`` and ``note`` are kept with the publication); otherwise the answer is 422 with the
+report.  401 for a missing, unknown or revoked token; 403 for a token whose role cannot do it; 404
+for an unknown layer.
 Only bearer tokens are read: a browser's session cookie never authorises this API (so no CSRF).
 """
 

@@ -63,6 +63,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_no_features": {"vi": "Không có điểm nào.", "en": "No features."},
     "console_more_features": {"vi": "Chỉ hiển thị 500 điểm đầu.", "en": "Only the first 500 are shown."},
     "console_id": {"vi": "Mã", "en": "Id"},
+    # the statistics layer (figures per unit and day, not features)
+    "console_values": {"vi": "giá trị", "en": "values"},
+    "console_figures_in": {"vi": "Số liệu mới nhất trong", "en": "Latest figures in"},
+    "console_figures_hint": {"vi": "Giá trị của ngày gần nhất có số liệu, theo từng đơn vị và chỉ số.",
+                             "en": "The value of the latest day with data, per unit and metric."},
+    "console_metric": {"vi": "Chỉ số", "en": "Metric"},
+    "console_latest_day": {"vi": "Ngày gần nhất", "en": "Latest day"},
+    "console_value": {"vi": "Giá trị", "en": "Value"},
+    "console_days": {"vi": "Số ngày có số liệu", "en": "Days with data"},
+    "console_no_figures": {"vi": "Chưa có số liệu nào.", "en": "No figures yet."},
+    "console_stats_upload_hint": {
+        "vi": "Số liệu theo đơn vị: tên trang tính hoặc tiêu đề cột phải nêu chỉ số (VD: “F0 theo xã”);"
+              " chỉ thêm và sửa giá trị trong phạm vi của bạn, không xóa giá trị nào.",
+        "en": "Statistics by unit: the sheet name or the headers must name the metric (e.g. “F0 theo xã”);"
+              " values inside your area are added and changed, none are removed."},
+    "console_stats_never_removed": {
+        "vi": "Tệp số liệu không xóa giá trị nào: giá trị không có trong tệp được giữ nguyên.",
+        "en": "A statistics feed removes no value: values the file leaves out are kept."},
     # edit
     "console_edit": {"vi": "Sửa", "en": "Edit"},
     "console_edit_hint": {"vi": "Lưu sẽ tạo một lần xuất bản mới chỉ thay đổi điểm này (có thể khôi phục).",

@@ -31,6 +31,7 @@ from epimap.errors import EpimapError
 from ingest.report_export import report_csv, report_xlsx
 from layers.catalog import Layer
 from layers.meta import layer_state
+from layers.statistics import latest_values
 from layers.store import features, history
 from officials import accounts, publishing
 from officials.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
@@ -62,9 +63,10 @@ def me() -> Principal:
     return principal
 
 
-def _layer(layer_id: str) -> Layer:
+def _layer(layer_id: str, *, features: bool = False) -> Layer:
+    """Return a catalogue layer (of features when asked: only those can be edited), or a 404."""
     layer = current_catalog().layer(layer_id)
-    if layer is None or not layer.kind.has_features:
+    if layer is None or (features and not layer.kind.has_features):
         raise NotFound()
     return layer
 
@@ -136,7 +138,7 @@ def home() -> str:
     with db() as session_db:
         unit = accounts.scope_unit(session_db, principal)
         rows = []
-        for layer in current_catalog().feature_layers():
+        for layer in current_catalog().layers.values():
             state = layer_state(session_db, layer, None if layer.public else unit)
             current = history(session_db, layer, limit=1)
             rows.append({"layer": layer, "state": state, "latest": current[0] if current else None,
@@ -149,18 +151,21 @@ def home() -> str:
 @bp.route("/lop/<layer_id>")
 @signed_in()
 def layer_page(layer_id: str) -> str:
-    """A layer's history (rollback where allowed) and its current features inside the account's unit."""
+    """A layer's history (rollback where allowed) and its current features or figures inside the unit."""
     principal, layer = me(), _layer(layer_id)
     with db() as session_db:
         unit = accounts.scope_unit(session_db, principal)
         publications = history(session_db, layer, limit=HISTORY_SHOWN)
         may_roll_back = {p.id: publishing.can_roll_back(session_db, principal, p.boundary_set, p.scope_code)
                          for p in publications}
-        found = features(session_db, layer, unit=(unit.level, unit.code), public_only=False,
-                         limit=FEATURES_SHOWN + 1)
+        if layer.kind.has_features:
+            found: list[Any] = features(session_db, layer, unit=(unit.level, unit.code), public_only=False,
+                                        limit=FEATURES_SHOWN + 1)
+        else:
+            found = latest_values(session_db, unit.boundary_set, unit.code, FEATURES_SHOWN + 1)
     return render_template("console/layer.html", layer=layer, unit=unit, publications=publications,
                            may_roll_back=may_roll_back, features=found[:FEATURES_SHOWN],
-                           more=len(found) > FEATURES_SHOWN)
+                           more=len(found) > FEATURES_SHOWN, metrics=current_catalog().metrics)
 
 
 @bp.route("/lop/<layer_id>/khoi-phuc", methods=["POST"])
@@ -179,7 +184,7 @@ def roll_back(layer_id: str) -> Any:
 @signed_in("publisher")
 def edit(layer_id: str) -> Any:
     """Edit one feature (close a checkpoint, change hours, lift a lockdown) as a one-row publication."""
-    principal, layer = me(), _layer(layer_id)
+    principal, layer = me(), _layer(layer_id, features=True)
     source_id = (request.args.get("id") or "").strip()
     with db() as session_db:
         feature = publishing.editable_feature(session_db, principal, layer, source_id)
@@ -246,7 +251,7 @@ def preview(upload_id: int) -> str:
         rejected=[r for r in rows if r["status"] == "rejected"],
         warned=[r for r in rows if r["status"] == "accepted" and r.get("warnings")],
         changes=found.changes or {}, map_data=_map_data(found, box, outline),
-        stale=current != found.base_publication,
+        stale=current != found.base_publication, metrics=current_catalog().metrics,
         may_publish=principal.at_least("publisher") and found.status == "previewed")
 
 

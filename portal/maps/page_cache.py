@@ -1,8 +1,8 @@
 """Map pages from a cache: a page's HTML depends on its URL, language and the published data, not on who asks.
 
 The slowest public door was the map page (Folium builds ~50 KB of HTML per request).  A page is kept
-per path, query, language and *data version* (the newest publication and risk override: any
-publish, rollback or override makes new pages) for at most ``TTL_S`` seconds, and answered with
+per path, query, language and *data version* (a counter every write to publications, statistics,
+units or risk overrides moves on: migration 0011) for at most ``TTL_S`` seconds, and answered with
 an ETag, so a browser revalidates with a 304.  Each kept page has its own script nonce, which its
 ``Content-Security-Policy`` names on every answer: a nonce still cannot be guessed before the page
 exists, and a page whose content changes (new data, another query) gets a new one.
@@ -28,8 +28,7 @@ CACHE = "epimap.page_cache"
 SIZE = 256
 TTL_S = 60.0  # relative times and "open now" age at most this much
 
-_VERSION = text("SELECT (SELECT coalesce(max(id), 0) FROM publication),"
-                " (SELECT coalesce(max(id), 0) FROM risk_override)")
+_VERSION = text("SELECT last_value, is_called FROM data_version")  # see migration 0011
 
 
 @dataclass(frozen=True)

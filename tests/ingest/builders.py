@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 
 from ingest.readers import read_tables
@@ -58,6 +58,33 @@ def changed_checkpoints(path: Path) -> Path:
     rows = [r for r in rows if r[ID] not in ("CKS-010", "CKS-020")]
     rows.append(checkpoint("CKS-026", "Chốt Phú Cường", *NEW_POINT))
     return write_csv(path, headers, rows)
+
+
+STATISTICS = "so_ca_theo_xa.xlsx"
+# The sample's communes of Thành phố Thủ Dầu Một (district 718) in the demo's boundaries, by the names
+# its rows give (the feed puts Phú Chánh in Tân Uyên, the 2011 polygons inside 718).
+COMMUNES_718 = ("Tân An", "Phú Chánh", "Phú Thọ", "Hiệp Thành", "Phú Cường")
+
+
+def statistics_feed(path: Path, *, changed: dict[tuple[str, str], float] | None = None,
+                    new_day: tuple[str, float] | None = None,
+                    communes: tuple[str, ...] | None = None) -> Path:
+    """The statistics sample with values changed ({(commune, "dd/mm/yyyy"): value}), a day column
+    added (every row given the same value) and only some communes' rows kept."""
+    book = load_workbook(SAMPLES / STATISTICS, read_only=True)
+    sheet = book.worksheets[0]
+    header, *data = [list(row) for row in sheet.iter_rows(values_only=True)]
+    title = sheet.title
+    book.close()
+    data = [row for row in data if communes is None or row[1] in communes]
+    for (commune, day), value in (changed or {}).items():
+        rows = [row for row in data if row[1] == commune]
+        assert len(rows) == 1, commune
+        rows[0][header.index(day)] = value
+    if new_day:
+        header.append(new_day[0])
+        data = [[*row, new_day[1]] for row in data]
+    return write_xlsx(path, [(title, [header, *data])])
 
 
 # --------------------------------------------------------------------------- writing feeds
