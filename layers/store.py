@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
+from epimap import schema
 from layers.catalog import Catalog, Layer
 
 
@@ -53,28 +54,22 @@ def sync_catalog(session: Session, catalog: Catalog) -> None:
         )
 
 
-_PUBLICATION_COLUMNS = (
-    "id, layer_id, created_at, author, action, source_name, source_sha256, boundary_set, scope_code, added,"
-    " changed, removed, unchanged, rejected, note, legal_ref, restores_publication"
-)
+def _publications(layer: Layer) -> Select:
+    """Select a layer's publications as :class:`Publication` fields, from the declared schema."""
+    columns = [schema.publication.c[name] for name in Publication.__dataclass_fields__]
+    return select(*columns).where(schema.publication.c.layer_id == layer.id)
 
 
 def history(session: Session, layer: Layer, limit: int = 100) -> list[Publication]:
     """Return a layer's publications, newest first."""
-    rows = session.execute(
-        text(f"SELECT {_PUBLICATION_COLUMNS} FROM publication WHERE layer_id = :l"  # noqa: S608
-             " ORDER BY id DESC LIMIT :n"),
-        {"l": layer.id, "n": limit},
-    ).mappings()
-    return [Publication(**r) for r in rows]
+    rows = session.execute(_publications(layer).order_by(schema.publication.c.id.desc()).limit(limit))
+    return [Publication(**r) for r in rows.mappings()]
 
 
 def get_publication(session: Session, layer: Layer, publication_id: int) -> Publication | None:
     """Return one publication of a layer."""
-    row = session.execute(
-        text(f"SELECT {_PUBLICATION_COLUMNS} FROM publication WHERE layer_id = :l AND id = :p"),  # noqa: S608
-        {"l": layer.id, "p": publication_id},
-    ).mappings().first()
+    found = _publications(layer).where(schema.publication.c.id == publication_id)
+    row = session.execute(found).mappings().first()
     return Publication(**row) if row else None
 
 
