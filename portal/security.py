@@ -76,7 +76,8 @@ def _harden(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if "Content-Security-Policy" not in headers:
+    # A 304 has no body: the page the browser kept keeps its own policy, whose nonce is its body's.
+    if "Content-Security-Policy" not in headers and response.status_code != 304:
         ancestors = current_app.config.get(FRAME_ANCESTORS, {}).get(request.blueprint or "",
                                                                      DEFAULT_FRAME_ANCESTORS)
         headers["Content-Security-Policy"] = policy(current_app.config["SETTINGS"], ancestors,

@@ -3,9 +3,9 @@
 The slowest public door was the map page (Folium builds ~50 KB of HTML per request).  A page is kept
 per path, query, language and *data version* (a counter every write to publications, statistics,
 units or risk overrides moves on: migration 0011) for at most ``TTL_S`` seconds, and answered with
-an ETag, so a browser revalidates with a 304.  Each kept page has its own script nonce, which its
-``Content-Security-Policy`` names on every answer: a nonce still cannot be guessed before the page
-exists, and a page whose content changes (new data, another query) gets a new one.
+an ETag, so a browser revalidates with a 304.  A page is kept with a placeholder where its script
+nonces go, and every answer gets a fresh nonce in both the page and its ``Content-Security-Policy``;
+a 304 carries no policy (``portal/security.py``), so the browser's kept page keeps its own.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from portal.database import db_connection
 from portal.i18n import current_language
+from portal.security import csp_nonce
 
 CACHE = "epimap.page_cache"
 SIZE = 256
@@ -31,12 +32,15 @@ TTL_S = 60.0  # relative times and "open now" age at most this much
 _VERSION = text("SELECT last_value, is_called FROM data_version")  # see migration 0011
 
 
+# Where a kept page's nonces go: random per process, so no feed can write it into a page.
+_NONCE_SLOT = secrets.token_hex(16)
+
+
 @dataclass(frozen=True)
 class Page:
-    """A rendered page, its nonce and ETag, and when it was made."""
+    """A rendered page (nonces as ``_NONCE_SLOT``), its ETag, and when it was made."""
 
     html: str
-    nonce: str
     etag: str
     made: float
 
@@ -78,12 +82,12 @@ def cached_page(render: Callable[[], str]) -> Response:
     key = _key()
     page = cache.get(key)
     if page is None:
-        g.csp_nonce = secrets.token_urlsafe(18)  # the page's own nonce (see the module docstring)
+        g.csp_nonce = _NONCE_SLOT
         html = render()
-        page = Page(html, g.csp_nonce, hashlib.sha256(html.encode()).hexdigest()[:32], time.monotonic())
+        del g.csp_nonce  # this answer gets a fresh one below
+        page = Page(html, hashlib.sha256(html.encode()).hexdigest()[:32], time.monotonic())
         cache.put(key, page)
-    g.csp_nonce = page.nonce
-    response = Response(page.html, mimetype="text/html")
+    response = Response(page.html.replace(_NONCE_SLOT, csp_nonce()), mimetype="text/html")
     response.set_etag(page.etag)  # pages carry no lifetime (portal/http_policy.py): browsers revalidate
     return response.make_conditional(request)
 

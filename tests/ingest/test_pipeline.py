@@ -234,7 +234,8 @@ def test_failure_after_the_publication_row_leaves_the_previous_publication(conne
     monkeypatch.setattr("ingest.pipeline.publish", lambda session, *a: real(FailingSession(session), *a))
     with pytest.raises(RuntimeError, match="disk full"):
         run(connection, changed_checkpoints(tmp_path / "chot.csv"), "checkpoints")
-    assert seen[0] == "INSERT INTO publication" and seen[-1] == "INSERT INTO feature"
+    assert seen[0].startswith("SELECT pg_advisory_xact_lock")  # the layer's publishing lock, then
+    assert seen[1] == "INSERT INTO publication" and seen[-1] == "INSERT INTO feature"
     assert layer_counts(connection) == before
     assert current_features(connection, "checkpoints") == current
 
