@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from epimap.db import Bind, session_scope
-from epimap.errors import Problem
 from layers.catalog import Layer
 from layers.stat_versions import rollback_values
-from layers.store import get_publication, live_at
-from layers.versions import Diff, PublishInfo, diff, publication_conflicts, publish, resolve_scope
+from layers.store import live_at
+from layers.versions import Diff, PublishInfo, diff, publication_conflicts, publish, rollback_target
 
 
 def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
@@ -18,12 +17,7 @@ def rollback(bind: Bind, layer: Layer, publication_id: int, *, author: str, note
     if not layer.kind.has_features:
         return rollback_values(bind, layer, publication_id, author=author, note=note, scope_code=scope_code)
     with publication_conflicts(), session_scope(bind) as session:
-        target = get_publication(session, layer, publication_id)
-        if target is None:
-            raise Problem("unknown_publication",
-                            f"Lớp “{layer.title_vi}” không có lần xuất bản số {publication_id}.",
-                            f"Layer '{layer.title_en}' has no publication {publication_id}.")
-        scope = resolve_scope(session, target.boundary_set, scope_code or target.scope_code)
+        target, scope = rollback_target(session, layer, publication_id, scope_code)
         session.execute(text("DROP TABLE IF EXISTS ingest_staging"))
         session.execute(text(
             "CREATE TEMP TABLE ingest_staging ON COMMIT DROP AS SELECT row_number() OVER () AS seq,"  # noqa: S608

@@ -25,9 +25,7 @@ from sqlalchemy.orm import Session
 
 from boundaries.queries import descendants_of
 from epimap.db import Bind, session_scope
-from epimap.errors import Problem
 from layers.catalog import Layer
-from layers.store import get_publication
 from layers.versions import (
     Diff,
     PublishInfo,
@@ -35,7 +33,7 @@ from layers.versions import (
     lock_layer,
     publication_conflicts,
     record_publication,
-    resolve_scope,
+    rollback_target,
 )
 
 Key = tuple[str, str, date]  # unit code, metric, day
@@ -166,12 +164,7 @@ def rollback_values(bind: Bind, layer: Layer, publication_id: int, *, author: st
                     scope_code: str | None = None) -> tuple[int, Diff]:
     """Publish the statistics of a publication's unit as they were at it; return (new id, diff)."""
     with publication_conflicts(), session_scope(bind) as session:
-        target = get_publication(session, layer, publication_id)
-        if target is None:
-            raise Problem("unknown_publication",
-                          f"Lớp “{layer.title_vi}” không có lần xuất bản số {publication_id}.",
-                          f"Layer '{layer.title_en}' has no publication {publication_id}.")
-        scope = resolve_scope(session, target.boundary_set, scope_code or target.scope_code)
+        target, scope = rollback_target(session, layer, publication_id, scope_code)
         lock_layer(session, layer)
         _stage_past_values(session, layer, scope, publication_id)
         change = diff_values(session, scope.boundary_set)

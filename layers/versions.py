@@ -20,6 +20,7 @@ from boundaries.queries import ancestors, get_unit, set_levels
 from epimap.errors import Problem
 from layers.catalog import Layer
 from layers.overview import build_overview
+from layers.store import Publication, get_publication
 
 
 @dataclass
@@ -170,6 +171,17 @@ def _fill_fresh_partition(session: Session, fresh: str, params: dict) -> None:
     session.execute(text(
         f"INSERT INTO {fresh} ({_COLUMNS}) {_STAGED} WHERE NOT EXISTS (SELECT FROM feature f"  # noqa: S608
         " WHERE f.layer_id = :l AND f.valid_to_pub IS NULL AND f.source_id = s.source_id)"), params)
+
+
+def rollback_target(session: Session, layer: Layer, publication_id: int, scope_code: str | None = None
+                    ) -> tuple[Publication, Scope]:
+    """Return the publication a rollback restores and the scope it restores (its own, or ``scope_code``)."""
+    target = get_publication(session, layer, publication_id)
+    if target is None:
+        raise Problem("unknown_publication",
+                      f"Lớp “{layer.title_vi}” không có lần xuất bản số {publication_id}.",
+                      f"Layer '{layer.title_en}' has no publication {publication_id}.")
+    return target, resolve_scope(session, target.boundary_set, scope_code or target.scope_code)
 
 
 NO_PREVIEW = 0  # publication ids start at 1: "no preview whose base to check"
