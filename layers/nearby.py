@@ -16,7 +16,6 @@ answers does it ask for a longer walk.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -28,19 +27,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from epimap.db import fetch_rows
+from epimap.knn import MAX_LATITUDE, METRES_PER_DEGREE_LAT_MIN, METRES_PER_DEGREE_LON_EQUATOR, SAFETY
 from layers.catalog import Layer
 from layers.hours import VIETNAM, cached_parse_hours, is_open
 
 LOCKDOWN_LAYER = "lockdown_zones"  # written into KNN_SQL
 MAX_CANDIDATES = 20_000  # the longest walk: past it open_now/exclude_lockdown give up looking further
-# On the WGS 84 ellipsoid a degree of latitude spans at least 110,574.27 m (at the equator) and a
-# degree of longitude at least 111,319.49 m × cos(latitude): along any path, a planar degree
-# spans at least the smaller of the two over the latitudes the path crosses.  Migration 0007
-# writes the same three constants into ``nearest_candidates``.
-METRES_PER_DEGREE_LAT_MIN = 110_574.0
-METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
-SAFETY = 0.9999  # covers the rounding of the two constants above and of floating point
-
 # The lockdown layer is written into the statement, not bound: a prepared statement's generic
 # plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
 # ``nearest_candidates`` walks; this adds each feature's lockdown flag and publication time.
@@ -57,9 +50,7 @@ SELECT w.source_id, w.props::text AS props, w.approximate, ST_X(w.geom) AS lon, 
        (SELECT p.created_at FROM publication p WHERE p.id = w.valid_from_pub) AS updated
 FROM nearest_candidates(:layer, :lon, :lat, :k, :cap) w
 """
-# The hot path runs it on the driver (psycopg) itself, rows as plain tuples: SQLAlchemy's statement
-# and result layers cost as much Python time per request as the rest of the API together.
-_KNN_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", KNN_SQL)
+_KNN = text(KNN_SQL)
 _SOURCE_ID, _DISTANCE, _COVERED, _IN_LOCKDOWN = 0, 5, 6, 7  # KNN_SQL's columns
 
 
@@ -71,12 +62,14 @@ def knn_params(layer_id: str, lon: float, lat: float, k: int, day: str) -> dict[
 def metres_per_degree_floor(lat: float, reach_m: float) -> float:
     """Fewest metres a planar degree can span within ``reach_m`` of latitude ``lat`` (a bound).
 
+    ``epimap.knn.floor_sql`` is the same bound in SQL, as ``nearest_candidates`` uses it.
+
     >>> round(metres_per_degree_floor(0.0, 0.0))
     110563
     >>> round(metres_per_degree_floor(11.0, 50_000))
     109093
     """
-    farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, 89.9)
+    farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, MAX_LATITUDE)
     per_degree = min(METRES_PER_DEGREE_LAT_MIN,
                      METRES_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(farthest)))
     return per_degree * SAFETY
@@ -98,11 +91,12 @@ def _site(row: tuple, public: tuple[str, ...], when: datetime) -> dict[str, Any]
     }
 
 
-def _walk(driver: Any, params: dict[str, Any]) -> list[tuple]:
+def _walk(db: Session | Connection, params: dict[str, Any]) -> list[tuple]:
     """Return the features walked (``KNN_SQL``), in no particular order, and the walk's end: a
-    row without a feature (``source_id`` None) whose ``covered`` says how far the walk went."""
-    with driver.cursor(binary=True) as cursor:
-        return cursor.execute(_KNN_DRIVER, params).fetchall()
+    row without a feature (``source_id`` None) whose ``covered`` says how far the walk went.
+
+    The hot path of ``/api/nearby``: run on the driver, rows as plain tuples."""
+    return fetch_rows(db, _KNN, params)
 
 
 def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit: int, *,
@@ -120,10 +114,9 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
         raise ValueError(f"layer {layer.id} is not a point layer")
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
-    driver = (db.connection() if isinstance(db, Session) else db).connection.driver_connection
     public, k = layer.public_attributes, limit
     while True:
-        rows = _walk(driver, knn_params(layer.id, lon, lat, k, day))
+        rows = _walk(db, knn_params(layer.id, lon, lat, k, day))
         covered = next(r[_COVERED] for r in rows if r[_SOURCE_ID] is None)  # all nearer were walked
         kept: list[dict[str, Any]] = []
         walked = (r for r in rows if r[_SOURCE_ID] is not None)
