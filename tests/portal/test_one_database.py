@@ -69,7 +69,6 @@ def test_ogc_retries_once_on_a_dropped_connection(database_url, engine):
 
 
 def test_the_walk_in_sql_proves_with_the_bound_python_uses(connection):
-    definition = connection.execute(text(
-        "SELECT pg_get_functiondef('nearest_candidates(text, float8, float8, integer, integer)'::regprocedure)"
-    )).scalar_one()
+    definition = connection.execute(text("SELECT pg_get_functiondef(CAST(:f AS regprocedure))"), {
+        "f": "nearest_candidates(text, float8, float8, integer, integer)"}).scalar_one()
     assert f"proven_by := metres / ({floor_sql('lat', 'metres')});" in definition
