@@ -3,9 +3,11 @@
 ``python -m bench.gate`` runs the four benchmarks' smoke runs (each with its reference tools, in
 a database of its own) and fails when a ratio falls far below its target: smoke data is small
 and runs last 2 s, so each ratio has a floor of its own, looser than the target, set from what
-the smoke runs give on a quiet machine with room for noise (a ceiling where lower is better).
-A smoke run with a ratio past its floor runs once more and the better run counts.  A ratio that
-was not measured (a reference tool missing, a benchmark failed) fails the gate too.
+the smoke runs give at a quiet moment with room for noise (a ceiling where lower is better).
+A smoke run with a ratio past its floor runs again, up to ``RUNS`` times, and the best run
+counts: on a shared machine other work slows a 2-second run far more often than a regression
+does, and a regression fails every run.  A ratio that was not measured (a reference tool
+missing, a benchmark failed) fails the gate too.
 
 ``python -m bench.gate --full`` runs the full benchmarks as ``make bench`` always has, their
 output as it comes, then prints every ratio with its target; it fails only when a benchmark does.
@@ -25,6 +27,7 @@ from epimap.settings import PROJECT_ROOT
 
 BENCHES = ("ingest", "tiles", "nearby", "ogc")
 TIMEOUT = 1800  # seconds per smoke run: a hung server must not hang `make test`
+RUNS = 3  # smoke runs of a benchmark at most, while a ratio is past its floor
 _NUMBER = r"(\d+(?:\.\d+)?)"
 
 
@@ -55,11 +58,13 @@ class Ratio:
         return f"{'>=' if self.higher_is_better else '<='} {value:g}x"
 
 
-# Floors: about half of what the smoke runs give on a quiet machine (ingest: about twice as
-# slow), so only a real regression fails, never a noisy 2-second run.
+# Floors: 40-50 % of the best smoke runs seen (a quiet moment of a shared 2-core machine: OGC
+# 2.73x, tiles 0.87x and 2.17x, nearby 0.39x), and ingest ceilings 3-4 times its best (11.3x CSV,
+# 5.0x XLSX: 2,000 rows time start-up mostly, ogr2ogr's 0.15 s swings by a third).  Under a load
+# average of 7-12 single runs fell to 0.69x, 0.33x and 0.56x, 0.25x and 25x.
 RATIOS = (
     Ratio("ingest", "epimap/ogr2ogr wall time, CSV", rf"^ratio epimap/ogr2ogr wall time: {_NUMBER}x",
-          1.5, 30.0, higher_is_better=False, section="CSV"),
+          1.5, 40.0, higher_is_better=False, section="CSV"),
     Ratio("ingest", "epimap/ogr2ogr wall time, XLSX", rf"^ratio epimap/ogr2ogr wall time: {_NUMBER}x",
           1.5, 20.0, higher_is_better=False, section="XLSX"),
     Ratio("tiles", "cold/raw PostGIS tiles/s", rf"^ratio cold/raw: {_NUMBER} ", 0.8, 0.35),
@@ -149,13 +154,13 @@ def summary(found: Sequence[Verdict], failed: Sequence[str]) -> list[str]:
 
 
 def measure(bench: str, smoke: bool) -> tuple[bool, list[str]]:
-    """Run a benchmark; a smoke run with a ratio past its floor runs once more, as noise on a
-    shared machine slows a 2-second run far more often than a regression does.  Return whether
-    every run succeeded and their outputs."""
+    """Run a benchmark, a smoke run again while a ratio is past its floor (``RUNS`` at most);
+    return whether every run succeeded and their outputs."""
     status, output = run(bench, smoke)
     outputs = [output]
-    if smoke and status == 0 and not all(v.passed for v in verdicts({bench: outputs}, smoke)):
-        print(f"### bench.{bench}: a ratio past its floor; once more, the better run counts", flush=True)
+    while (smoke and status == 0 and len(outputs) < RUNS
+           and not all(v.passed for v in verdicts({bench: outputs}, smoke))):
+        print(f"### bench.{bench}: a ratio past its floor; again, the best run counts", flush=True)
         status, output = run(bench, smoke)
         outputs.append(output)
     return status == 0, outputs

@@ -76,17 +76,28 @@ def test_full_runs_report_their_ratios_against_targets_only():
     assert lines[-1].endswith("0.33x  target >= 2x MISS") and "gate:" not in "\n".join(lines)
 
 
-def test_a_smoke_run_past_a_floor_runs_once_more_and_the_better_run_counts(monkeypatch):
-    printed = iter([OGC.replace("2.73x", "0.70x"), OGC.replace("2.73x", "2.40x")])
-    calls: list[tuple[str, bool]] = []
+def _printing(monkeypatch, *ratios: str) -> list[tuple[str, bool]]:
+    """Make the OGC smoke runs print these ratios in turn; return the runs asked for."""
+    printed, calls = iter(ratios), []
 
     def fake_run(bench: str, smoke: bool) -> tuple[int, str]:
         calls.append((bench, smoke))
-        return 0, next(printed)
+        return 0, OGC.replace("2.73x", next(printed))
 
     monkeypatch.setattr(gate, "run", fake_run)
+    return calls
+
+
+def test_a_smoke_run_past_a_floor_runs_again_and_the_best_run_counts(monkeypatch):
+    calls = _printing(monkeypatch, "0.70x", "2.40x")
     assert gate.main(["ogc"]) == 0
     assert calls == [("ogc", True), ("ogc", True)]
+
+
+def test_a_regression_fails_every_run_and_the_gate(monkeypatch):
+    calls = _printing(monkeypatch, "0.70x", "0.80x", "0.60x")
+    assert gate.main(["ogc"]) == 1
+    assert len(calls) == gate.RUNS
 
 
 def test_a_passing_smoke_run_and_full_runs_run_once(monkeypatch):
