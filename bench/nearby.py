@@ -42,7 +42,7 @@ from bench.database import render as _render
 from epimap import localdb
 from epimap.settings import PROJECT_ROOT, load_settings
 from layers.catalog import default_catalog
-from layers.nearby import KNN_SQL, MAX_CANDIDATES
+from layers.nearby import MAX_CANDIDATES, knn_sql
 from layers.store import sync_catalog
 
 DATABASE = "epimap_bench_nearby"
@@ -244,7 +244,8 @@ def _pgbench_sql() -> str:
     """The API's KNN statement with its constant parameters filled in; ``:lon``/``:lat`` stay."""
     constants = {"layer": f"'{LAYER}'", "day": f"'{date.today()}'", "k": str(LIMIT),
                  "cap": str(MAX_CANDIDATES)}
-    return re.sub(r"(?<!:):(\w+)", lambda m: constants.get(m.group(1), m.group(0)), KNN_SQL)
+    blockers = [layer.id for layer in default_catalog().access_blockers()]
+    return re.sub(r"(?<!:):(\w+)", lambda m: constants.get(m.group(1), m.group(0)), knn_sql(blockers))
 
 
 def pg_env(url: URL) -> dict[str, str]:

@@ -17,37 +17,33 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
 import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
+from epimap.db import fetch_rows
+from epimap.knn import MAX_LATITUDE, METRES_PER_DEGREE_LAT_MIN, METRES_PER_DEGREE_LON_EQUATOR, SAFETY
 from layers.catalog import Layer
 from layers.hours import VIETNAM, cached_parse_hours, is_open
 
-LOCKDOWN_LAYER = "lockdown_zones"  # written into KNN_SQL
 MAX_CANDIDATES = 20_000  # the longest walk: past it open_now/exclude_lockdown give up looking further
-# On the WGS 84 ellipsoid a degree of latitude spans at least 110,574.27 m (at the equator) and a
-# degree of longitude at least 111,319.49 m × cos(latitude): along any path, a planar degree
-# spans at least the smaller of the two over the latitudes the path crosses.  Migration 0007
-# writes the same three constants into ``nearest_candidates``.
-METRES_PER_DEGREE_LAT_MIN = 110_574.0
-METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
-SAFETY = 0.9999  # covers the rounding of the two constants above and of floating point
-
-# The lockdown layer is written into the statement, not bound: a prepared statement's generic
-# plan must know it is a small layer (a parameter there plans a sequential scan of every feature).
-# ``nearest_candidates`` walks; this adds each feature's lockdown flag and publication time.
-KNN_SQL = """
+# The layers that block access (the catalogue's ``blocks_access``, e.g. lockdown zones) are written
+# into the statement, not bound: a prepared statement's generic plan must know they are small layers
+# (a parameter there plans a sequential scan of every feature).  ``nearest_candidates`` walks; this
+# adds each feature's "inside a zone in force" flag and publication time.
+_KNN_TEMPLATE = """
 WITH zone AS MATERIALIZED (
     SELECT z.geom FROM feature z
-    WHERE z.valid_to_pub IS NULL AND z.layer_id = 'lockdown_zones'
+    WHERE z.valid_to_pub IS NULL AND z.layer_id IN ({blockers})
       AND z.props ->> 'valid_from' <= :day
       AND (z.props ->> 'valid_to' IS NULL OR z.props ->> 'valid_to' >= :day)
 )
@@ -57,26 +53,38 @@ SELECT w.source_id, w.props::text AS props, w.approximate, ST_X(w.geom) AS lon, 
        (SELECT p.created_at FROM publication p WHERE p.id = w.valid_from_pub) AS updated
 FROM nearest_candidates(:layer, :lon, :lat, :k, :cap) w
 """
-# The hot path runs it on the driver (psycopg) itself, rows as plain tuples: SQLAlchemy's statement
-# and result layers cost as much Python time per request as the rest of the API together.
-_KNN_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", KNN_SQL)
-_SOURCE_ID, _DISTANCE, _COVERED, _IN_LOCKDOWN = 0, 5, 6, 7  # KNN_SQL's columns
+_LAYER_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the catalogue's ids: safe as SQL literals
+
+
+def knn_sql(blockers: Sequence[str]) -> str:
+    """Return the KNN statement flagging sites inside the current areas of the ``blockers`` layers."""
+    if not all(_LAYER_ID.fullmatch(b) for b in blockers):
+        raise ValueError(f"not layer ids: {blockers!r}")
+    return _KNN_TEMPLATE.format(blockers=", ".join(f"'{b}'" for b in sorted(blockers)) or "NULL")
+
+
+@lru_cache(maxsize=16)
+def _knn(blockers: tuple[str, ...]) -> TextClause:
+    return text(knn_sql(blockers))
+_SOURCE_ID, _DISTANCE, _COVERED, _IN_LOCKDOWN = 0, 5, 6, 7  # the KNN statement's columns
 
 
 def knn_params(layer_id: str, lon: float, lat: float, k: int, day: str) -> dict[str, Any]:
-    """Return the parameters of ``KNN_SQL``: a walk proving the ``k`` nearest, zones in force on ``day``."""
+    """Return the KNN statement's parameters: a walk proving the ``k`` nearest, zones in force on ``day``."""
     return {"layer": layer_id, "lon": lon, "lat": lat, "k": k, "cap": MAX_CANDIDATES, "day": day}
 
 
 def metres_per_degree_floor(lat: float, reach_m: float) -> float:
     """Fewest metres a planar degree can span within ``reach_m`` of latitude ``lat`` (a bound).
 
+    ``epimap.knn.floor_sql`` is the same bound in SQL, as ``nearest_candidates`` uses it.
+
     >>> round(metres_per_degree_floor(0.0, 0.0))
     110563
     >>> round(metres_per_degree_floor(11.0, 50_000))
     109093
     """
-    farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, 89.9)
+    farthest = min(abs(lat) + reach_m / METRES_PER_DEGREE_LAT_MIN, MAX_LATITUDE)
     per_degree = min(METRES_PER_DEGREE_LAT_MIN,
                      METRES_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(farthest)))
     return per_degree * SAFETY
@@ -98,21 +106,23 @@ def _site(row: tuple, public: tuple[str, ...], when: datetime) -> dict[str, Any]
     }
 
 
-def _walk(driver: Any, params: dict[str, Any]) -> list[tuple]:
-    """Return the features walked (``KNN_SQL``), in no particular order, and the walk's end: a
-    row without a feature (``source_id`` None) whose ``covered`` says how far the walk went."""
-    with driver.cursor(binary=True) as cursor:
-        return cursor.execute(_KNN_DRIVER, params).fetchall()
+def _walk(db: Session | Connection, params: dict[str, Any], blockers: tuple[str, ...]) -> list[tuple]:
+    """Return the features walked (:func:`knn_sql`), in no particular order, and the walk's end: a
+    row without a feature (``source_id`` None) whose ``covered`` says how far the walk went.
+
+    The hot path of ``/api/nearby``: run on the driver, rows as plain tuples."""
+    return fetch_rows(db, _knn(blockers), params)
 
 
 def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit: int, *,
-           open_now: bool = False, exclude_lockdown: bool = False,
+           blockers: Sequence[str] = (), open_now: bool = False, exclude_lockdown: bool = False,
            at: datetime | None = None) -> list[dict[str, Any]]:
     """Return the ``limit`` nearest current features of a point layer, nearest first.
 
     Each is a dict: ``id``, ``lon``, ``lat``, ``props`` (public attributes only), ``distance_m``
     (geodesic, metres), ``approximate``, ``updated`` (the publication that last changed it),
-    ``in_lockdown`` (inside a lockdown zone in force on ``at``'s day) and ``open_now``
+    ``in_lockdown`` (inside a current area of a ``blockers`` layer, e.g. a lockdown zone, in force
+    on ``at``'s day: the catalogue's ``access_blockers()``) and ``open_now``
     (True/False/None from its hours at ``at``; default now, in Việt Nam).  ``open_now`` keeps
     only sites known to be open, ``exclude_lockdown`` drops those in a lockdown zone.
     """
@@ -120,10 +130,9 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
         raise ValueError(f"layer {layer.id} is not searchable by distance")
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
-    driver = (db.connection() if isinstance(db, Session) else db).connection.driver_connection
     public, k = layer.public_attributes, limit
     while True:
-        rows = _walk(driver, knn_params(layer.id, lon, lat, k, day))
+        rows = _walk(db, knn_params(layer.id, lon, lat, k, day), tuple(sorted(blockers)))
         covered = next(r[_COVERED] for r in rows if r[_SOURCE_ID] is None)  # all nearer were walked
         kept: list[dict[str, Any]] = []
         walked = (r for r in rows if r[_SOURCE_ID] is not None)

@@ -1,13 +1,22 @@
-"""The portal's database bind: one session per request, and kept read-only connections.
+"""The portal's one way to the database: a session per request and a fast read-only connection,
+both from one engine per database URL, for pages, API, tiles and OGC alike.
 
-Hot read-only paths (``/api/nearby``, tiles) take an autocommit connection the app keeps between
-requests: checked out of the pool once and handed back to the app's idle list after each request,
-so a request pays neither a pool checkout and reset nor the BEGIN and ROLLBACK round trips; those
-cost as much as the rest of such a request.  The idle list never holds more connections than
-requests once ran at the same time.
+``db_session()`` is the request's ORM/Core session (pages, the console; writes commit
+explicitly).  ``db_connection()`` is the request's read-only autocommit connection for the hot
+public paths (tiles, ``/api/nearby``, OGC API): the app keeps such connections between requests,
+checked out of the pool once and handed back to its idle list after each request, so a request
+pays neither a pool checkout and reset nor the BEGIN and ROLLBACK round trips; those cost as much
+as the rest of such a request.  The idle list never holds more connections than requests once
+ran at the same time.  Every connection runs with ``epimap.db.SERVING_OPTIONS``: no parallel
+query, no JIT, both of which cost a short request more than they save.
+
+Under tests ``create_app({"bind": connection})`` injects a connection inside a transaction:
+sessions join it with savepoints and ``db_connection()`` is that connection itself.
 """
 
 from __future__ import annotations
+
+import threading
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
@@ -18,13 +27,25 @@ from epimap.settings import Settings
 
 EXTENSION = "epimap.bind"
 IDLE = "epimap.idle_connections"
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
 
 
 def init_app(app: Flask, settings: Settings, bind: Bind | None = None) -> None:
-    """Attach the engine (or a test connection) to the app and close sessions on teardown."""
-    app.extensions[EXTENSION] = bind if bind is not None else make_engine(settings)
+    """Attach the engine of the settings' URL (or a test connection) and release on teardown."""
+    app.extensions[EXTENSION] = bind if bind is not None else engine_for(settings)
     app.extensions[IDLE] = []  # list.append and list.pop are atomic: safe across threads
-    app.teardown_appcontext(_close_session)
+    app.teardown_appcontext(_release)
+
+
+def engine_for(settings: Settings) -> Engine:
+    """Return the process's serving engine for the settings' database URL, made once."""
+    url = settings.resolved_database_url()
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = make_engine(settings, serving=True)
+    return engine
 
 
 def get_bind() -> Bind:
@@ -44,10 +65,11 @@ def db_connection() -> Connection:
     bind = get_bind()
     if not isinstance(bind, Engine):
         return bind
-    if "db_connection" not in g:
-        g.db_connection = _idle_connection() or bind.connect().execution_options(
+    connection = g.get("db_connection")
+    if connection is None or connection.invalidated:
+        connection = g.db_connection = _idle_connection() or bind.connect().execution_options(
             isolation_level="AUTOCOMMIT")
-    return g.db_connection
+    return connection
 
 
 def _idle_connection() -> Connection | None:
@@ -63,22 +85,24 @@ def _idle_connection() -> Connection | None:
 
 def discard_lost_connection() -> bool:
     """Tell whether the server dropped this request's read-only connection; if it did, drop it
-    and every pooled connection (they share its fate after a restart) so the next request
-    reconnects.  Needed because hot paths run statements on the driver, beneath SQLAlchemy's
-    own disconnect handling."""
+    and every pooled or kept connection (they share its fate after a restart) so the next use
+    reconnects.  Needed because the kept connections are never checked in to the pool, and hot
+    paths run statements on the driver, beneath SQLAlchemy's own disconnect handling."""
     connection, bind = g.get("db_connection"), get_bind()
-    if connection is None or connection is bind or connection.invalidated:
+    if connection is None or connection is bind:
         return False
-    if not connection.connection.driver_connection.broken:
+    if not (connection.invalidated or connection.connection.driver_connection.broken):
         return False
-    connection.invalidate()
-    while (kept := _idle_connection()) is not None:  # kept ones share its fate after a restart
+    g.pop("db_connection")
+    if not connection.invalidated:
+        connection.invalidate()
+    while (kept := _idle_connection()) is not None:
         kept.invalidate()
     bind.dispose()
     return True
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def _release(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()

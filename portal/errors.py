@@ -73,7 +73,8 @@ def _from_http(exc: HTTPException) -> Response:
 
 
 def _database(exc: DBAPIError | psycopg.OperationalError) -> Response:
-    lost = exc.connection_invalidated if isinstance(exc, DBAPIError) else discard_lost_connection()
+    # Discarding first: the kept read-only connections share a lost one's fate, whichever layer saw it.
+    lost = discard_lost_connection() or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
     if not lost:
         return _unexpected(exc)
     log.warning("database connection lost on %s: %s", request.path, exc)

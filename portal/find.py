@@ -71,6 +71,11 @@ def _flag(name: str) -> bool:
     raise BadRequest(f"Tham số {name} phải là 1 hoặc 0.", f"Parameter {name} must be 1 or 0.")
 
 
+def _blockers() -> tuple[str, ...]:
+    """Return the layers whose areas in force flag the sites inside them (the catalogue's)."""
+    return tuple(layer.id for layer in current_catalog().access_blockers())
+
+
 def _layer() -> Layer:
     searchable = current_catalog().searchable()
     layer = searchable.get((request.args.get("layer") or "").strip())
@@ -125,7 +130,7 @@ def api_nearby() -> Response:
     }
     if within_area(connection, _area(), lon, lat, AREA_REACH_M):
         stale_before = _stale_before(datetime.now(UTC))
-        sites = nearby(connection, layer, lon, lat, limit, open_now=open_now,
+        sites = nearby(connection, layer, lon, lat, limit, blockers=_blockers(), open_now=open_now,
                        exclude_lockdown=exclude_lockdown)
         body["features"] = [_feature(site, stale_before) for site in sites]
     else:
@@ -248,7 +253,7 @@ def page() -> str:
     if unit is not None:
         now = datetime.now(UTC)
         sites = [_site_view(s, now, lang) for s in nearby(
-            session, layer, unit.lon, unit.lat, PAGE_LIMIT, open_now=open_now,
+            session, layer, unit.lon, unit.lat, PAGE_LIMIT, blockers=_blockers(), open_now=open_now,
             exclude_lockdown=exclude_lockdown)]
         if not sites:
             message = translate("find_no_results", lang)

@@ -8,22 +8,21 @@ attributes.  PostGIS builds the GeoJSON; the page envelope is added around its t
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
-from sqlalchemy import Connection, Engine, create_engine
+import psycopg
+from flask import Blueprint, Flask, Response, render_template, request, url_for
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from epimap.errors import EpimapError
 from layers import ogc
 from layers.catalog import Layer
 from portal.catalog import current_catalog
-from portal.database import db_session, get_bind
+from portal.database import db_connection, discard_lost_connection
 from portal.errors import NotFound, render, with_retry_after
 from portal.i18n import current_language, register_messages, translate
 from portal.ogc import openapi
@@ -39,40 +38,25 @@ GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = tuple(f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
                     for c in ("core", "geojson", "html", "oas30"))
 _ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound"}
-READER = "epimap.ogc.reader"
-_READER_LOCK = threading.Lock()
 T = TypeVar("T")
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
 
 
-def read(work: Callable[[Session | Connection], T]) -> T:
-    """Run read-only queries on an autocommit connection of the process's reader engine.
+def read(work: Callable[[Connection], T]) -> T:
+    """Run read-only queries on the request's read-only connection, once more if it was lost.
 
-    Every request of this public API is one read-only statement, so the reader skips what the
-    portal's engine does per request (a ping on checkout, BEGIN, ROLLBACK): one round trip instead
-    of four.  Without the ping a connection the server dropped fails once and invalidates the pool,
-    so the work is retried once.  Under tests (a bound connection) the request's session is used.
+    Every request of this public API is one read-only statement on the portal's kept autocommit
+    connection: one round trip, no pool checkout, no BEGIN or ROLLBACK.  A connection the server
+    dropped fails once and is discarded with the kept ones; the work is then retried once on a
+    fresh connection rather than answered with a 503.
     """
-    bind = get_bind()
-    if not isinstance(bind, Engine):
-        return work(db_session())
-    engine = current_app.extensions.get(READER)
-    if engine is None:
-        with _READER_LOCK:
-            engine = current_app.extensions.get(READER)
-            if engine is None:
-                engine = create_engine(bind.url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=8,
-                                       pool_reset_on_return=None)
-                current_app.extensions[READER] = engine
-    for attempt in (1, 2):
-        try:
-            with engine.connect() as conn:
-                return work(conn)
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return work(db_connection())
+    except (DBAPIError, psycopg.OperationalError):
+        if not discard_lost_connection():
+            raise
+    return work(db_connection())
 
 
 def public_layers() -> list[Layer]:

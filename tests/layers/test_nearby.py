@@ -13,9 +13,17 @@ from sqlalchemy.orm import Session
 
 from layers import nearby as nearby_module
 from layers.catalog import default_catalog
-from layers.nearby import KNN_SQL, knn_params, load_area, nearby, within_area
+from layers.nearby import knn_params, knn_sql, load_area, within_area
 
 GEOD = Geod(ellps="WGS84")
+BLOCKERS = tuple(layer.id for layer in default_catalog().access_blockers())
+
+
+def nearby(*args, **kwargs):
+    """Search as the portal does: flagging sites inside the catalogue's access blockers."""
+    return nearby_module.nearby(*args, blockers=BLOCKERS, **kwargs)
+
+
 TESTING = default_catalog().layers["testing_sites"]
 VACCINATION = default_catalog().layers["vaccination_sites"]
 SEEDED_SITES = 3000
@@ -93,8 +101,8 @@ def walks(monkeypatch):
     walked: list[tuple[int, int]] = []
     walk = nearby_module._walk
 
-    def recording(driver, params):
-        rows = walk(driver, params)
+    def recording(driver, params, blockers):
+        rows = walk(driver, params, blockers)
         walked.append((params["k"], len(rows)))
         return rows
 
@@ -215,7 +223,7 @@ def test_generic_plan_of_the_prepared_statement_keeps_to_the_indexes(session, se
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    body = re.sub(r"(?<!:):(\w+)", placeholder, KNN_SQL)
+    body = re.sub(r"(?<!:):(\w+)", placeholder, knn_sql(BLOCKERS))
     values = knn_params("testing_sites", 106.65, 10.98, 10, "2021-08-10")
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     session.execute(text(f"PREPARE knn ({', '.join(types[n] for n in names)}) AS {body}"))

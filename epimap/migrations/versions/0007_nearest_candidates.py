@@ -4,8 +4,8 @@
 order (``geom <-> point`` on the GiST index), measures each in metres on the WGS 84 ellipsoid,
 and stops at the first feature whose planar distance proves the ``k`` nearest in metres among
 those walked: a feature ``m`` metres away lies within ``m / floor(lat, m)`` planar degrees,
-``floor`` being the fewest metres a planar degree spans there (``layers.nearby.
-metres_per_degree_floor``, whose constants are written below). It returns each feature walked
+``floor`` being the fewest metres a planar degree spans there (``epimap.knn.floor_sql``, the
+expression ``layers.nearby`` computes in Python, written below). It returns each feature walked
 (what the answer shows of it, with its metres), then one last row without a feature whose
 ``covered`` says how far the walk went: every feature nearer than that many planar degrees was
 returned (infinite when the layer ran out; the walk also stops after ``cap`` features). One
@@ -19,13 +19,15 @@ Revises: 0006
 
 from alembic import op
 
+from epimap.knn import floor_sql
+
 revision = "0007"
 down_revision = "0006"
 
 
 def upgrade() -> None:
     op.execute(
-        """
+        f"""
         CREATE FUNCTION nearest_candidates(layer text, lon float8, lat float8, k integer, cap integer)
         RETURNS TABLE (source_id text, props jsonb, approximate boolean, geom geometry,
                        valid_from_pub bigint, distance_m float8, covered float8)
@@ -47,7 +49,7 @@ def upgrade() -> None:
             metres float8;
             proven_by float8;  -- planar degrees past which nothing nearer than ``metres`` lies
             returned integer := 0;
-            nearest float8[] := '{}';  -- the k smallest ``proven_by`` so far, ascending
+            nearest float8[] := '{{}}';  -- the k smallest ``proven_by`` so far, ascending
             kth float8 := 'Infinity';
             i integer;
         BEGIN
@@ -70,8 +72,7 @@ def upgrade() -> None:
                 distance_m := metres;
                 RETURN NEXT;
                 returned := returned + 1;
-                proven_by := metres / (least(110574.0, 111320.0 * cos(radians(
-                    least(abs(lat) + metres / 110574.0, 89.9)))) * 0.9999);
+                proven_by := metres / ({floor_sql("lat", "metres")});
                 IF returned <= k THEN
                     nearest := nearest || proven_by;
                     IF returned = k THEN
@@ -98,7 +99,7 @@ def upgrade() -> None:
             RETURN NEXT;  -- the walk's end: only ``covered``
         END
         $walk$
-        """
+        """  # noqa: S608 - the only formatted fragment is epimap.knn's constant expression
     )
 
 
