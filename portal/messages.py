@@ -5,6 +5,7 @@ from __future__ import annotations
 MESSAGES: dict[str, dict[str, str]] = {
     "site_title": {"vi": "Bản đồ dịch tễ", "en": "Epidemic map"},
     "switch_language": {"vi": "English", "en": "Tiếng Việt"},
+    "menu": {"vi": "Menu", "en": "Menu"},
     "children": {"vi": "Đơn vị trực thuộc", "en": "Subdivisions"},
     "no_children": {"vi": "Không có đơn vị trực thuộc.", "en": "No subdivisions."},
     "facts": {"vi": "Thông tin", "en": "Facts"},

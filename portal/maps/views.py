@@ -40,7 +40,7 @@ def unit_href(unit: Unit, view: str = "map") -> str:
 def home() -> str:
     """Show the configured default unit."""
     settings = current_app.config["SETTINGS"]
-    return _render_unit(settings.default_set, settings.default_unit)
+    return _render_unit(settings.default_set, settings.default_unit, home=True)
 
 
 @bp.route("/map/<code>")
@@ -80,7 +80,7 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
     return UnitMap(children, child_level, stats, map_parts)
 
 
-def _render_unit(set_name: str, code: str) -> str:
+def _render_unit(set_name: str, code: str, home: bool = False) -> str:
     session = db_session()
     unit = unit_or_404(session, set_name, code)
     overlays = public_overlays(session, current_catalog(), current_language())
@@ -88,7 +88,7 @@ def _render_unit(set_name: str, code: str) -> str:
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,
         child_level=built.child_level, map=built.map, unit_url=unit_url, stats=built.stats,
-        overlays=overlays,
+        overlays=overlays, home=home,
     )
 
 
