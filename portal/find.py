@@ -104,6 +104,8 @@ def _feature(site: dict[str, Any], stale_before: datetime) -> dict[str, Any]:
     properties.update(distance_m=round(site["distance_m"], 1), open_now=site["open_now"],
                       in_lockdown=site["in_lockdown"], approximate=site["approximate"],
                       updated=site["updated"].isoformat(), stale=site["updated"] < stale_before)
+    if "phone" in properties:
+        properties["phone_dialable"] = dialable(properties["phone"])
     return {"type": "Feature", "id": site["id"],
             "geometry": {"type": "Point", "coordinates": [round(site["lon"], 6), round(site["lat"], 6)]},
             "properties": properties}
@@ -190,6 +192,17 @@ def tel_uri(phone: str) -> str:
     return f"tel:+84{digits[1:]}" if digits.startswith("0") and len(digits) >= 10 else f"tel:{digits}"
 
 
+def dialable(phone: object) -> bool:
+    """Whether a phone value is a number the ingest accepted (its national digits), so it may be a link.
+
+    A number the ingest could not read is kept as the feed's text and flagged; it is shown, never dialled.
+
+    >>> dialable("02743822222"), dialable("115"), dialable("0274 38x"), dialable(None), dialable("12")
+    (True, True, False, False, False)
+    """
+    return isinstance(phone, str) and phone.isascii() and phone.isdigit() and 3 <= len(phone) <= 11
+
+
 def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]:
     props, lat, lon = site["props"], round(site["lat"], 6), round(site["lon"], 6)
     status = {True: "open", False: "closed", None: "unknown"}[site["open_now"]]
@@ -197,7 +210,7 @@ def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]
     phone = props.get("phone")
     return {
         "name": props.get("name") or "", "address": props.get("address"), "hours": props.get("hours"),
-        "phone": phone, "tel": tel_uri(str(phone)) if phone else None,
+        "phone": phone, "tel": tel_uri(phone) if dialable(phone) else None,
         "distance": format_distance(site["distance_m"], lang), "status": status,
         "status_text": translate(f"find_status_{status}", lang),
         "in_lockdown": site["in_lockdown"], "approximate": site["approximate"],
