@@ -62,6 +62,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "approximate": {"vi": "Vị trí gần đúng (trung tâm xã/phường).",
                     "en": "Approximate location (the commune's centre)."},
     "features_here": {"vi": "điểm ở khu vực này", "en": "features here"},
+    "zone_ended": {"vi": "Đã kết thúc ngày", "en": "Ended on"},
+    "in_force_on": {"vi": "hiệu lực ngày", "en": "in force on"},
     "zoom_in": {"vi": "Phóng to để xem từng điểm.", "en": "Zoom in to see each one."},
     "click_hint": {"vi": "Bấm vào một đơn vị trên bản đồ để xem chi tiết.",
                    "en": "Click a unit on the map to open it."},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from boundaries import queries
@@ -15,7 +15,7 @@ from portal.database import db_session
 from portal.i18n import current_language, map_texts, translate
 from portal.maps.builder import MapParts, build_unit_map
 from portal.maps.overlays import Overlay, public_overlays
-from portal.maps.statistics import UnitStatistics, requested_statistics
+from portal.maps.statistics import UnitStatistics, parse_choice, requested_statistics
 from portal.units import unit_or_404
 
 bp = Blueprint("maps", __name__)
@@ -83,7 +83,8 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
 def _render_unit(set_name: str, code: str, home: bool = False) -> str:
     session = db_session()
     unit = unit_or_404(session, set_name, code)
-    overlays = public_overlays(session, current_catalog(), current_language())
+    day = parse_choice(request.args.get("stat"), request.args.get("date"))[1]
+    overlays = public_overlays(session, current_catalog(), current_language(), day=day, unit=unit)
     built = unit_map(session, unit, child_url=unit_url(set_name, "__CODE__"), overlays=overlays)
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,

@@ -85,7 +85,7 @@ def _embed(set_name: str, code: str) -> Response:
     session = db_session()
     unit = _unit(set_name, code)
     params = embed_params(request.args)
-    overlays, pinned = embed_overlays(current_language(), params)
+    overlays, pinned = embed_overlays(current_language(), params, unit)
     pinned = pinned and "date" in params  # every layer at a fixed publication, the figures of a fixed day
     built = unit_map(session, unit, child_url=embed_url(set_name, "__CODE__", params), overlays=overlays,
                      compact=True)

@@ -94,8 +94,16 @@ def _layer_state(frame, layer_id: str) -> dict:
         " return {url: url, drawn: n, legend: document.querySelector('.legend').innerText}; }", layer_id)
 
 
+def _count_in_718(engine, publication: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM feature WHERE layer_id = 'checkpoints' AND valid_from_pub <= :p"
+            " AND (valid_to_pub IS NULL OR valid_to_pub > :p) AND units ->> 'district' = '718'"),
+            {"p": publication}).scalar()
+
+
 def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, live_server, other_origin,
-                                                                        republished):
+                                                                        republished, engine):
     old, new = republished
     live = f"{live_server}/embed/718?layers=checkpoints"
     pinned = f"{live_server}/embed/718?layers=checkpoints&pub=checkpoints:{old}"
@@ -112,8 +120,9 @@ def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, 
             " busy = true; }); return !busy"
             " && document.querySelectorAll('.leaflet-tile-container path').length > 0; }")
     now, then = _layer_state(frames[live], "checkpoints"), _layer_state(frames[pinned], "checkpoints")
-    assert f"/tiles/checkpoints/{new}/" in now["url"] and "(24)" in now["legend"]
-    assert f"/tiles/checkpoints/{old}/" in then["url"] and "(25)" in then["legend"]
+    # The legend counts the checkpoints in the unit shown (Thủ Dầu Một), not the province's 24 and 25.
+    assert f"/tiles/checkpoints/{new}/" in now["url"] and f"({_count_in_718(engine, new)})" in now["legend"]
+    assert f"/tiles/checkpoints/{old}/" in then["url"] and f"({_count_in_718(engine, old)})" in then["legend"]
     # The checkpoint added by the new publication (at NEW_POINT) is drawn live only.
     assert now["drawn"] == then["drawn"] + 1
     assert errors == []
