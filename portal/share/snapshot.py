@@ -249,7 +249,8 @@ def render(scene: _Scene) -> bytes:
     fig.text(0.02, 0.955, scene.unit.name, fontsize=18, weight="bold", color=INK, va="center")
     if stats.day:
         shown = (translate(f"stat_{stats.statistic}") if scene.has_children
-                 else f"{translate('new_cases_week')}: {_number(stats.week_total)}")
+                 else f"{translate('new_cases_week')}: "
+                 + (translate("no_figure") if stats.week_total is None else _number(stats.week_total)))
         subtitle = f"{shown} · {translate('week_to')} {stats.day.strftime('%d/%m/%Y')}"
     else:
         subtitle = translate("share_no_stat_data")
