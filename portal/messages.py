@@ -62,6 +62,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "approximate": {"vi": "Vị trí gần đúng (trung tâm xã/phường).",
                     "en": "Approximate location (the commune's centre)."},
     "features_here": {"vi": "điểm ở khu vực này", "en": "features here"},
+    "figures_to": {"vi": "số liệu đến", "en": "figures to"},
     "no_figure": {"vi": "chưa có số liệu", "en": "no figure yet"},
     "date_outside": {"vi": "Không có số liệu cho ngày đã chọn: số liệu có từ {first} đến {last}.",
                      "en": "No figures for the chosen date: figures run from {first} to {last}."},

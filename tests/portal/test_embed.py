@@ -54,8 +54,10 @@ def test_embed_is_the_unit_map_without_the_portal_around_it(client):
     source = re.search(r'<a class="embed-source" href="([^"]+)" target="_blank" rel="noopener">([^<]+)</a>',
                        page)
     assert source.group(1) == "http://localhost/map/718"
-    assert re.fullmatch(r"Nguồn: epimap · cập nhật \d\d/\d\d/\d{4} \d\d:\d\d", source.group(2))
-    assert 'data-attribution="Nguồn: epimap · CC BY 4.0"' in page
+    # The source names the issuing authority (EPIMAP_SOURCE_AUTHORITY) before the portal.
+    assert re.fullmatch(r"Nguồn: CDC Bình Dương · epimap · cập nhật \d\d/\d\d/\d{4} \d\d:\d\d",
+                        source.group(2))
+    assert 'data-attribution="Nguồn: CDC Bình Dương · epimap · CC BY 4.0"' in page
     assert "/static/embed.js" in page and "/static/share.css" in page
 
 
@@ -71,7 +73,7 @@ def test_embed_headers_framable_anywhere_cached_and_no_cookie(client):
     if nonce:  # every inline script may run under the policy
         inline = re.findall(r"<script(?![^>]*src=)[^>]*>", page)
         assert inline and all(f'nonce="{nonce.group(1)}"' in tag for tag in inline)
-    assert 'lang="en"' in page and "Source: epimap · updated" in page
+    assert 'lang="en"' in page and "Source: CDC Bình Dương · epimap · updated" in page
     # The unit page still remembers an explicit language; the embed's language is only its URL's.
     assert "lang=en" in client.get("/map/718?lang=en").headers["Set-Cookie"]
     assert 'lang="vi"' in client.get("/embed/718").get_data(as_text=True)
