@@ -110,7 +110,8 @@ def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, st
     metas = [o.meta for o in overlays]
     fmap.add_child(Script(f"epimap.setTexts({_json_for_script(texts)});"
                           f" epimap.addLegend({fmap.get_name()}, {_json_for_script(metas)});"))
-    folium.LayerControl(collapsed=compact).add_to(fmap)
+    control = folium.LayerControl(collapsed=compact).add_to(fmap)
+    fmap.add_child(Script(f"epimap.foldOnPhones({fmap.get_name()}, {control.get_name()});"))
 
 
 def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],

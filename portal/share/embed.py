@@ -50,6 +50,7 @@ def embed_url(set_name: str, code: str, params: dict[str, str] | None = None, ex
 
 
 RATIO = "4/3"  # the responsive embed's shape: as wide as the article, never wider
+MIN_HEIGHT = 460  # on a phone 4:3 would leave the map under 100 px between the title and the key
 
 
 def iframe_html(src: str, width: int | str | None, height: int | str | None, title: str) -> str:
@@ -60,7 +61,8 @@ def iframe_html(src: str, width: int | str | None, height: int | str | None, tit
     """
     if width is None or height is None:
         return (f'<iframe src="{escape(src)}" width="100%" style="border:0;width:100%;max-width:100%;'
-                f'aspect-ratio:{RATIO};height:auto" loading="lazy" title="{escape(title)}"></iframe>')
+                f'aspect-ratio:{RATIO};height:auto;min-height:{MIN_HEIGHT}px" loading="lazy"'
+                f' title="{escape(title)}"></iframe>')
     return (f'<iframe src="{escape(src)}" width="{escape(width)}" height="{escape(height)}"'
             f' style="border:0" loading="lazy" title="{escape(title)}"></iframe>')
 

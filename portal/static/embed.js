@@ -50,7 +50,8 @@
       var title = escapeHtml(dialog.getAttribute("data-title"));
       if (size === "responsive") {  // as wide as the article, a fixed shape (portal.share.embed.iframe_html)
         output.value = '<iframe src="' + escapeHtml(src) + '" width="100%" style="border:0;width:100%;' +
-          'max-width:100%;aspect-ratio:4/3;height:auto" loading="lazy" title="' + title + '"></iframe>';
+          'max-width:100%;aspect-ratio:4/3;height:auto;min-height:460px" loading="lazy" title="' + title +
+          '"></iframe>';
       } else {
         size = size.split("x");
         output.value = '<iframe src="' + escapeHtml(src) + '" width="' + escapeHtml(size[0]) + '" height="' +

@@ -214,7 +214,19 @@
     return Number(parts[2]) + " " + months[Number(parts[1]) - 1] + " " + parts[0];
   };
 
+  epimap.grids = {};  // layer id -> its VectorGrid, so the legend lists only the layers switched on
+  epimap.PHONE = "(max-width: 700px)";
+
+  // On a phone the layer switcher starts folded: expanded, it would cover most of the map.
+  epimap.foldOnPhones = function (map, control) {
+    if (!window.matchMedia || !window.matchMedia(epimap.PHONE).matches || control.options.collapsed) { return; }
+    control.remove();
+    control.options.collapsed = true;
+    control.addTo(map);
+  };
+
   epimap.bindPopups = function (grid, meta) {
+    epimap.grids[meta.id] = grid;
     grid.on("click", function (e) {
       var props = e.layer && e.layer.properties;
       if (!props) { return; }
@@ -229,21 +241,36 @@
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
-        var box = element("div", "legend leaflet-bar");
-        box.appendChild(element("strong", null, t("legend")));
-        metas.forEach(function (meta) {
-          var row = element("div", "legend-row");
-          var swatch = element("span", "swatch " + meta.geometry);
-          swatch.style.background = meta.color;
-          row.appendChild(swatch);
-          var title = meta.title + " (" + meta.count + ")";
-          if (meta.period && meta.period.day < meta.period.today) {
-            title += " · " + t("in_force_on") + " " + epimap.dayText(meta.period.day);
-          }
-          row.appendChild(element("span", null, title));
-          row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
-          box.appendChild(row);
-        });
+        // A <details>: open on wide screens, folded on phones so the map stays visible.
+        var box = element("details", "legend leaflet-bar");
+        box.open = !(window.matchMedia && window.matchMedia(epimap.PHONE).matches);
+        box.appendChild(element("summary", null, t("legend")));
+        var rows = element("div", "legend-rows");
+        box.appendChild(rows);
+        function fill() {
+          rows.textContent = "";
+          metas.forEach(function (meta) {
+            var grid = epimap.grids[meta.id];
+            if (grid && !map.hasLayer(grid)) { return; }  // only the layers switched on
+            var row = element("div", "legend-row");
+            row.setAttribute("data-layer", meta.id);
+            var swatch = element("span", "swatch " + meta.geometry);
+            swatch.style.background = meta.color;
+            if (meta.geometry === "polygon") {
+              swatch.style.background = "repeating-linear-gradient(45deg, " + meta.color + " 0 2px, #fff 2px 5px)";
+            }
+            row.appendChild(swatch);
+            var title = meta.title + " (" + meta.count + ")";
+            if (meta.period && meta.period.day < meta.period.today) {
+              title += " · " + t("in_force_on") + " " + epimap.dayText(meta.period.day);
+            }
+            row.appendChild(element("span", null, title));
+            row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
+            rows.appendChild(row);
+          });
+        }
+        fill();
+        map.on("overlayadd overlayremove", fill);
         L.DomEvent.disableClickPropagation(box);
         return box;
       }

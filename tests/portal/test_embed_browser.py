@@ -71,7 +71,10 @@ def test_embed_framed_by_another_origin_draws_its_map(browser, live_server, othe
     assert inner.url == f"{live_server}/embed/718"
     _map_drawn(inner)
     assert frame.locator(".topbar, .unit-panel").count() == 0
-    assert frame.locator(".legend").inner_text().count("(") >= 5
+    # The legend lists the layers switched on (it listed every layer, shown or not).
+    switched_on = frame.locator(".leaflet-control-layers-overlays input:checked").count()
+    assert switched_on >= 3  # the subdivisions (keyed in the footer) and two layers
+    assert frame.locator(".legend .legend-row").count() == switched_on - 1
     source = frame.locator("a.embed-source")
     assert source.inner_text().startswith("Nguồn: CDC Bình Dương · epimap · cập nhật ")
     assert source.get_attribute("target") == "_blank" and source.get_attribute("rel") == "noopener"
@@ -210,4 +213,16 @@ def test_the_default_embed_code_fits_a_360_px_article_with_its_whole_key(browser
         assert item_box["x"] >= box["x"] - 1
         assert item_box["x"] + item_box["width"] <= box["x"] + box["width"] + 1
         assert item_box["y"] + item_box["height"] <= box["y"] + box["height"] + 1
+    context.close()
+
+
+def test_the_responsive_embed_leaves_the_map_room_on_a_phone(browser, live_server, other_origin):
+    context = browser.new_context(viewport=ARTICLE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(live_server + "/map/718", wait_until="networkidle")
+    code = page.locator("#embed-code").input_value()
+    page.goto(_article_page(other_origin, "article2.html", code), wait_until="networkidle")
+    frame = page.frames[1]
+    _map_drawn(frame)
+    assert frame.locator(".folium-map").bounding_box()["height"] >= 280
     context.close()

@@ -85,6 +85,12 @@ def test_legend_lists_layers_with_their_freshness(browser, live_server, engine):
     assert 0 < in_district < 40
     # The demo's zones all ended in August 2021: none is counted as current (it said 8).
     assert f"Điểm xét nghiệm ({in_district})" in legend and "Vùng phong tỏa (0)" in legend
-    assert legend.count("cập nhật") >= 5  # each layer says how fresh it is
+    # Only the layers switched on are listed (it listed all five), each saying how fresh it is.
+    checked = page.locator(".leaflet-control-layers-overlays input:checked").count()
+    assert checked >= 3 and legend.count("cập nhật") == checked - 1  # the subdivisions have their own key
+    assert "Điểm tiêm chủng" not in legend
+    overlays = page.locator(".leaflet-control-layers-overlays label")
+    overlays.filter(has_text="Điểm tiêm chủng").locator("input").check()
+    assert "Điểm tiêm chủng (" in page.locator(".legend").inner_text()
     assert errors == []
     page.close()

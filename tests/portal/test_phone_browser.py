@@ -108,3 +108,19 @@ def test_pinch_zoom_is_allowed(screen, live_server):
         viewport = page.locator("meta[name=viewport]").get_attribute("content")
         assert "user-scalable=no" not in viewport.replace(" ", "")
         assert "maximum-scale=1" not in viewport.replace(" ", "")
+
+
+@pytest.mark.parametrize("path", ["/map/718", "/embed/718"])
+def test_controls_fold_on_a_phone_so_the_map_stays_visible(screen, live_server, path):
+    page, errors = screen("phone", live_server + path)
+    page.wait_for_selector(".leaflet-control-layers", state="attached")
+    assert page.locator(".leaflet-control-layers-expanded").count() == 0
+    assert page.evaluate("() => document.querySelector('details.legend').open") is False
+    map_box = page.locator(".folium-map").bounding_box()
+    controls = (".leaflet-control-layers", ".legend")
+    covered = sum(page.locator(sel).bounding_box()["height"] for sel in controls)
+    assert covered < map_box["height"] / 3
+    assert errors == []
+    laptop, _ = screen("laptop", live_server + path)
+    laptop.wait_for_selector(".leaflet-control-layers", state="attached")
+    assert laptop.evaluate("() => document.querySelector('details.legend').open") is True
