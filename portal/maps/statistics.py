@@ -9,7 +9,7 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
-from layers.classify import colour_for, legend, quantile_breaks
+from layers.classify import colour_for, legend, nice_breaks
 from layers.risk import RiskRules, commune_levels, default_rules, level_counts
 from layers.statistics import MAP_STATISTICS, child_statistic, data_days, stat_series
 from portal.errors import BadRequest
@@ -73,7 +73,7 @@ def unit_statistics(session: Session, unit: Unit, statistic: str, day: date | No
         return result
     if has_children:
         result.child_values = child_statistic(session, unit.boundary_set, unit.code, statistic, day)
-        breaks = quantile_breaks(list(result.child_values.values()))
+        breaks = nice_breaks(list(result.child_values.values()))
         result.legend = legend(breaks)
         result.child_colours = {code: colour_for(value, breaks)
                                 for code, value in result.child_values.items()}
