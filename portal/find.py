@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 
-from boundaries.queries import Unit, find_units, get_unit
+from boundaries.names import name_key
+from boundaries.queries import Unit, descendants_of, find_units, get_unit
 from layers.catalog import Layer
 from layers.nearby import Area, load_area, nearby, within_area
 from portal import ratelimit
@@ -235,6 +237,16 @@ def _page_texts(lang: str) -> dict[str, str]:
     return {key: translate(key, lang) for key in keys}
 
 
+def close_names(session: Any, set_name: str, query: str, limit: int = 3) -> list[Unit]:
+    """Return the units whose names are closest to a mistyped query ("phu cuog" -> Phú Cường)."""
+    by_key: dict[str, list[str]] = {}
+    for candidate in descendants_of(session, set_name, None):
+        by_key.setdefault(name_key(candidate.name), []).append(candidate.code)
+    keys = get_close_matches(name_key(query), list(by_key), n=limit, cutoff=0.75)
+    units = (get_unit(session, set_name, code) for key in keys for code in by_key[key])
+    return [u for u in units if u is not None][:limit]
+
+
 def page() -> str:
     """The search form and, when asked, the nearest sites to a commune or district."""
     settings, session, lang = current_app.config["SETTINGS"], db_session(), current_language()
@@ -256,6 +268,9 @@ def page() -> str:
             unit = found[0]
         elif found:
             candidates = [_candidate(session, u) for u in found]
+        elif close := close_names(session, settings.default_set, query):
+            message = translate("find_did_you_mean", lang)  # a typo: offer the close names
+            candidates = [_candidate(session, u) for u in close]
         else:
             message = translate("find_no_place", lang)
     if unit is not None:
