@@ -101,6 +101,9 @@
       }
       if (dimension === 1) { return { radius: 6, fill: true, fillColor: meta.color, fillOpacity: 0.9,
                                       color: "#ffffff", weight: 1.5 }; }
+      if (meta.geometry !== "polygon") {
+        return { weight: 2, color: meta.color, fill: true, fillColor: meta.color, fillOpacity: 0.25 };
+      }
       var state = epimap.periodState(meta, props);
       if (state === "out") { return { stroke: false, fill: false, interactive: false }; }
       // Areas are outlined and hatched, never a flat red a reader could take for a choropleth class.
