@@ -76,6 +76,12 @@ class Layer:
         """Return the geometry type the ``layer`` table records (the kind's)."""
         return self.kind.geometry
 
+    @property
+    def has_period(self) -> bool:
+        """Whether each feature is in force for a period: date attributes ``valid_from`` and ``valid_to``."""
+        return all((a := self.attribute(name)) is not None and a.type == "date"
+                   for name in ("valid_from", "valid_to"))
+
     def attribute(self, name: str) -> Attribute | None:
         """Return an attribute by name."""
         return next((a for a in self.attributes if a.name == name), None)

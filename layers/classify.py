@@ -1,8 +1,13 @@
-"""Class breaks for choropleth maps (quantiles) and their colours."""
+"""Class breaks for choropleth maps (natural breaks, rounded) and their colours."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
+
+import mapclassify
+import numpy as np
 
 # ColorBrewer YlOrRd, 5 classes.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -30,6 +35,54 @@ def quantile_breaks(values: Sequence[float], classes: int = 5) -> list[float]:
             breaks.append(value)
     if breaks[-1] < ordered[-1]:
         breaks[-1] = ordered[-1]
+    return breaks
+
+
+def _nice_step(span: float) -> float:
+    """Return 1, 2 or 5 times a power of ten, the rounding unit for classes covering ``span``.
+
+    >>> _nice_step(88), _nice_step(7), _nice_step(0.4), _nice_step(0)
+    (10.0, 1.0, 0.05, 1.0)
+    """
+    if span <= 0:
+        return 1.0
+    raw = span / 10
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return float(factor * power)
+    return float(10 * power)
+
+
+def nice_breaks(values: Sequence[float], classes: int = 5) -> list[float]:
+    """Return ascending upper bounds of readable classes: Fisher-Jenks natural breaks (mapclassify)
+    rounded up to a round step, a class never narrower than one step (no "53 – 54"); the last is the maximum.
+
+    >>> nice_breaks([3, 18, 20, 21, 40, 53, 53.5, 54, 60, 79, 88])
+    [10.0, 30.0, 40.0, 60.0, 88.0]
+    >>> nice_breaks([0, 0, 0, 5])
+    [0.0, 5.0]
+    >>> nice_breaks([7, 7]), nice_breaks([])
+    ([7.0], [])
+    """
+    ordered = sorted(float(v) for v in values)
+    if not ordered:
+        return []
+    distinct = len(set(ordered))
+    if distinct == 1:
+        return [ordered[-1]]
+    k = min(classes, distinct)
+    with warnings.catch_warnings():  # "Numba not installed": the pure Python version is fast enough here
+        warnings.simplefilter("ignore", UserWarning)
+        bins = mapclassify.FisherJenks(np.array(ordered), k=k).bins if k > 2 else [ordered[0], ordered[-1]]
+    step = _nice_step(ordered[-1] - ordered[0])
+    breaks: list[float] = []
+    for bound in bins[:-1]:
+        rounded = math.ceil(round(bound / step, 9)) * step
+        lower = breaks[-1] if breaks else ordered[0] - step
+        if rounded - lower >= step and ordered[-1] - rounded >= step:
+            breaks.append(round(rounded, 9))
+    breaks.append(ordered[-1])
     return breaks
 
 

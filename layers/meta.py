@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -23,19 +23,33 @@ class LayerState:
     count: int
 
 
-def layer_state(session: Session, layer: Layer, reader: Unit | None = None) -> LayerState:
+def in_force(layer: Layer, day: date | None, alias: str = "f") -> tuple[str, dict[str, str]]:
+    """Return the condition (to AND) keeping features of a layer with a period in force on ``day``.
+
+    Layers without a period (see :attr:`Layer.has_period`), or no day, keep every feature.
+    """
+    if day is None or not layer.has_period:
+        return "", {}
+    return (f" AND {alias}.props ->> 'valid_from' <= :in_force_day AND ({alias}.props ->> 'valid_to' IS NULL"
+            f" OR {alias}.props ->> 'valid_to' >= :in_force_day)"), {"in_force_day": day.isoformat()}
+
+
+def layer_state(session: Session, layer: Layer, reader: Unit | None = None, *,
+                day: date | None = None) -> LayerState:
     """Return the layer's latest publication, its time and the number of current features.
 
-    ``reader`` counts only the features inside a reader's unit (see :func:`layers.store.within`).
-    The statistics layer counts its current values (inside the reader's unit) instead.
+    ``reader`` counts only the features inside a reader's unit (see :func:`layers.store.within`);
+    ``day`` only those in force that day when the layer has a period (lockdown zones).  The
+    statistics layer counts its current values (inside the reader's unit) instead.
     """
     if not layer.kind.has_features:
         return _statistics_state(session, layer, reader)
     limited, params = within(reader)
+    current, day_params = in_force(layer, day)
     row = session.execute(text(
         "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"  # noqa: S608
-        " AND f.valid_to_pub IS NULL" + limited + ") AS n FROM publication p WHERE p.layer_id = :l"
-        " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id, **params}).first()
+        " AND f.valid_to_pub IS NULL" + limited + current + ") AS n FROM publication p WHERE p.layer_id = :l"
+        " ORDER BY p.id DESC LIMIT 1"), {"l": layer.id, **params, **day_params}).first()
     return LayerState(row.id, row.created_at, row.n) if row else LayerState(None, None, 0)
 
 
@@ -66,10 +80,17 @@ def extent(session: Session, layer: Layer, publication: int, reader: Unit | None
     return (row.w, row.s, row.e, row.n) if row and row.w is not None else None
 
 
-def publication_state(session: Session, layer: Layer, publication: int) -> LayerState | None:
-    """Return a layer's state as of one of its publications: its time and feature count (None: not its)."""
+def publication_state(session: Session, layer: Layer, publication: int, reader: Unit | None = None, *,
+                      day: date | None = None) -> LayerState | None:
+    """Return a layer's state as of one of its publications: its time and feature count (None: not its).
+
+    ``reader`` and ``day`` limit the count as in :func:`layer_state`.
+    """
+    limited, params = within(reader)
+    current, day_params = in_force(layer, day)
     row = session.execute(text(
-        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"
-        " AND f.valid_from_pub <= p.id AND (f.valid_to_pub IS NULL OR f.valid_to_pub > p.id)) AS n"
-        " FROM publication p WHERE p.layer_id = :l AND p.id = :p"), {"l": layer.id, "p": publication}).first()
+        "SELECT p.id, p.created_at, (SELECT count(*) FROM feature f WHERE f.layer_id = :l"  # noqa: S608
+        " AND f.valid_from_pub <= p.id AND (f.valid_to_pub IS NULL OR f.valid_to_pub > p.id)"
+        + limited + current + ") AS n FROM publication p WHERE p.layer_id = :l AND p.id = :p"),
+        {"l": layer.id, "p": publication, **params, **day_params}).first()
     return LayerState(row.id, row.created_at, row.n) if row else None

@@ -60,6 +60,14 @@ MAP_STATISTICS = ("new_cases_7d", "cases_per_100k", "doses_per_100")
 WEEK = 7
 
 
+def data_days(session: Session, set_name: str, metric: str = "new_cases") -> tuple[date | None, date | None]:
+    """Return the first and the last day a metric has a value in a boundary set."""
+    row = session.execute(
+        text("SELECT min(day), max(day) FROM unit_stat WHERE boundary_set = :s AND metric = :m"),
+        {"s": set_name, "m": metric}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def latest_day(session: Session, set_name: str, metric: str = "new_cases") -> date | None:
     """Return the last day a metric has a value in a boundary set."""
     return session.execute(

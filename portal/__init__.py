@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         database,
         errors,
         find,
+        formats,
         http_policy,
         i18n,
         ogc,
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.init_app(app, settings)
     database.init_app(app, settings, bind)
     i18n.init_app(app)
+    formats.init_app(app)
     errors.init_app(app)
     http_policy.init_app(app)
     assets.init_app(app)

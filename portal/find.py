@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 
-from boundaries.queries import Unit, find_units, get_unit
+from boundaries.names import name_key
+from boundaries.queries import Unit, descendants_of, find_units, get_unit
 from layers.catalog import Layer
 from layers.nearby import Area, load_area, nearby, within_area
 from portal import ratelimit
@@ -109,6 +111,8 @@ def _feature(site: dict[str, Any], stale_before: datetime) -> dict[str, Any]:
     properties.update(distance_m=round(site["distance_m"], 1), open_now=site["open_now"],
                       in_lockdown=site["in_lockdown"], approximate=site["approximate"],
                       updated=site["updated"].isoformat(), stale=site["updated"] < stale_before)
+    if "phone" in properties:
+        properties["phone_dialable"] = dialable(properties["phone"])
     return {"type": "Feature", "id": site["id"],
             "geometry": {"type": "Point", "coordinates": [round(site["lon"], 6), round(site["lat"], 6)]},
             "properties": properties}
@@ -195,6 +199,17 @@ def tel_uri(phone: str) -> str:
     return f"tel:+84{digits[1:]}" if digits.startswith("0") and len(digits) >= 10 else f"tel:{digits}"
 
 
+def dialable(phone: object) -> bool:
+    """Whether a phone value is a number the ingest accepted (its national digits), so it may be a link.
+
+    A number the ingest could not read is kept as the feed's text and flagged; it is shown, never dialled.
+
+    >>> dialable("02743822222"), dialable("115"), dialable("0274 38x"), dialable(None), dialable("12")
+    (True, True, False, False, False)
+    """
+    return isinstance(phone, str) and phone.isascii() and phone.isdigit() and 3 <= len(phone) <= 11
+
+
 def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]:
     props, lat, lon = site["props"], round(site["lat"], 6), round(site["lon"], 6)
     status = {True: "open", False: "closed", None: "unknown"}[site["open_now"]]
@@ -202,7 +217,7 @@ def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]
     phone = props.get("phone")
     return {
         "name": props.get("name") or "", "address": props.get("address"), "hours": props.get("hours"),
-        "phone": phone, "tel": tel_uri(str(phone)) if phone else None,
+        "phone": phone, "tel": tel_uri(phone) if dialable(phone) else None,
         "distance": format_distance(site["distance_m"], lang), "status": status,
         "status_text": translate(f"find_status_{status}", lang),
         "in_lockdown": site["in_lockdown"], "approximate": site["approximate"],
@@ -227,6 +242,16 @@ def _page_texts(lang: str) -> dict[str, str]:
     return {key: translate(key, lang) for key in keys}
 
 
+def close_names(session: Any, set_name: str, query: str, limit: int = 3) -> list[Unit]:
+    """Return the units whose names are closest to a mistyped query ("phu cuog" -> Phú Cường)."""
+    by_key: dict[str, list[str]] = {}
+    for candidate in descendants_of(session, set_name, None):
+        by_key.setdefault(name_key(candidate.name), []).append(candidate.code)
+    keys = get_close_matches(name_key(query), list(by_key), n=limit, cutoff=0.75)
+    units = (get_unit(session, set_name, code) for key in keys for code in by_key[key])
+    return [u for u in units if u is not None][:limit]
+
+
 def page() -> str:
     """The search form and, when asked, the nearest sites to a commune or district."""
     settings, session, lang = current_app.config["SETTINGS"], db_session(), current_language()
@@ -248,6 +273,9 @@ def page() -> str:
             unit = found[0]
         elif found:
             candidates = [_candidate(session, u) for u in found]
+        elif close := close_names(session, settings.default_set, query):
+            message = translate("find_did_you_mean", lang)  # a typo: offer the close names
+            candidates = [_candidate(session, u) for u in close]
         else:
             message = translate("find_no_place", lang)
     if unit is not None:

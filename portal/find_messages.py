@@ -14,6 +14,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "find_search": {"vi": "Tìm", "en": "Search"},
     "find_use_location": {"vi": "Dùng vị trí của tôi", "en": "Use my location"},
     "find_or": {"vi": "hoặc", "en": "or"},
+    "find_did_you_mean": {"vi": "Không thấy tên này. Có phải bạn muốn tìm:",
+                          "en": "No place has this name. Did you mean:"},
     "find_which_place": {"vi": "Bạn muốn tìm gần đâu?", "en": "Which place do you mean?"},
     "find_near": {"vi": "Gần trung tâm {name}", "en": "Near the centre of {name}"},
     "find_near_you": {"vi": "Gần vị trí của bạn", "en": "Near your location"},

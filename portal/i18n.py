@@ -52,7 +52,7 @@ def has_message(key: str) -> bool:
     return key in current_app.extensions.get(EXTENSION, {})
 
 
-MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in")
+MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in", "zone_ended", "in_force_on")
 
 
 def map_texts() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import folium
@@ -24,6 +25,9 @@ LOCAL_JS = {
 }
 LOCAL_CSS = {"leaflet_css": ("leaflet", "dist/leaflet.css")}
 OWN_JS = "/static/epimap.js"
+# Folium's header carries a viewport with ``user-scalable=no``: people must be able to pinch-zoom,
+# and the page's own viewport (base.html, embed.html) is the one that counts.
+FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>\s*", re.S)
 
 
 class Script(MacroElement):
@@ -106,7 +110,8 @@ def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, st
     metas = [o.meta for o in overlays]
     fmap.add_child(Script(f"epimap.setTexts({_json_for_script(texts)});"
                           f" epimap.addLegend({fmap.get_name()}, {_json_for_script(metas)});"))
-    folium.LayerControl(collapsed=compact).add_to(fmap)
+    control = folium.LayerControl(collapsed=compact).add_to(fmap)
+    fmap.add_child(Script(f"epimap.foldOnPhones({fmap.get_name()}, {control.get_name()});"))
 
 
 def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, float, float],
@@ -134,5 +139,6 @@ def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, flo
     _localise(fmap)
     figure = fmap.get_root()
     figure.render()
-    return MapParts(header=Markup(figure.header.render()), body=Markup(figure.html.render()),
+    header = FOLIUM_VIEWPORT.sub("", figure.header.render())
+    return MapParts(header=Markup(header), body=Markup(figure.html.render()),
                     script=Markup(figure.script.render()), map_id=fmap.get_name())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, Flask, Response, current_app, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from boundaries import queries
@@ -17,7 +17,7 @@ from portal.maps import page_cache
 from portal.maps.builder import MapParts, build_unit_map
 from portal.maps.overlays import Overlay, public_overlays
 from portal.maps.page_cache import cached_page
-from portal.maps.statistics import UnitStatistics, requested_statistics
+from portal.maps.statistics import UnitStatistics, parse_choice, requested_statistics
 from portal.units import unit_or_404
 
 bp = Blueprint("maps", __name__)
@@ -42,7 +42,7 @@ def unit_href(unit: Unit, view: str = "map") -> str:
 def home() -> Response:
     """Show the configured default unit."""
     settings = current_app.config["SETTINGS"]
-    return _render_unit(settings.default_set, settings.default_unit)
+    return _render_unit(settings.default_set, settings.default_unit, home=True)
 
 
 @bp.route("/map/<code>")
@@ -82,19 +82,20 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
     return UnitMap(children, child_level, stats, map_parts)
 
 
-def _render_unit(set_name: str, code: str) -> Response:
-    return cached_page(lambda: _unit_html(set_name, code))
+def _render_unit(set_name: str, code: str, home: bool = False) -> Response:
+    return cached_page(lambda: _unit_html(set_name, code, home))
 
 
-def _unit_html(set_name: str, code: str) -> str:
+def _unit_html(set_name: str, code: str, home: bool = False) -> str:
     session = db_session()
     unit = unit_or_404(session, set_name, code)
-    overlays = public_overlays(session, current_catalog(), current_language())
+    day = parse_choice(request.args.get("stat"), request.args.get("date"))[1]
+    overlays = public_overlays(session, current_catalog(), current_language(), day=day, unit=unit)
     built = unit_map(session, unit, child_url=unit_url(set_name, "__CODE__"), overlays=overlays)
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,
         child_level=built.child_level, map=built.map, unit_url=unit_url, stats=built.stats,
-        overlays=overlays,
+        overlays=overlays, home=home,
     )
 
 

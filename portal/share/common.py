@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
+from boundaries.queries import Unit
 from layers.meta import publication_exists
 from portal.access import public_layer
 from portal.catalog import current_catalog
@@ -15,6 +16,7 @@ from portal.database import db_session
 from portal.errors import BadRequest, NotFound, PortalError
 from portal.i18n import LANGUAGES, translate
 from portal.maps.overlays import Overlay, public_overlays
+from portal.maps.statistics import parse_choice
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 _PUBLICATION = re.compile(r"[0-9]{1,18}")
@@ -110,13 +112,17 @@ def source_label(lang: str | None = None) -> str:
     return f"{translate('share_source', lang)}: {portal_name()}"
 
 
-def embed_overlays(lang: str, args: dict[str, str]) -> tuple[list[Overlay], bool]:
-    """Return the overlays an embed's query asks for and whether every one is pinned."""
+def embed_overlays(lang: str, args: dict[str, str], unit: Unit | None = None) -> tuple[list[Overlay], bool]:
+    """Return the overlays an embed's query asks for and whether every one is pinned.
+
+    Zones are those in force on the query's ``date`` (default today), counted in ``unit``.
+    """
     session = db_session()
     only = parse_layers(args.get("layers"))
     pins = parse_pins(session, args.get("pub"))
     if only is not None and (stray := sorted(set(pins) - set(only))):
         raise BadRequest(f"Lớp được ghim nhưng không hiển thị: {', '.join(stray)}.",
                          f"Pinned layers that are not shown: {', '.join(stray)}.")
-    overlays = public_overlays(session, current_catalog(), lang, only=only, pinned=pins)
+    day = parse_choice(args.get("stat"), args.get("date"))[1]
+    overlays = public_overlays(session, current_catalog(), lang, only=only, pinned=pins, day=day, unit=unit)
     return overlays, bool(pins) and all(o.layer.id in pins for o in overlays)

@@ -49,8 +49,20 @@ def embed_url(set_name: str, code: str, params: dict[str, str] | None = None, ex
     return f"{url}?{query}" if query else url
 
 
-def iframe_html(src: str, width: int | str, height: int | str, title: str) -> str:
-    """Return the ``<iframe>`` other sites paste to show an embed."""
+RATIO = "4/3"  # the responsive embed's shape: as wide as the article, never wider
+MIN_HEIGHT = 460  # on a phone 4:3 would leave the map under 100 px between the title and the key
+
+
+def iframe_html(src: str, width: int | str | None, height: int | str | None, title: str) -> str:
+    """Return the ``<iframe>`` other sites paste to show an embed; no size: responsive (the default).
+
+    A responsive frame is 100 % of the article's width with a fixed aspect ratio, so a 360 px
+    article gets a 360 px map with its whole key instead of a 600 px frame overflowing it.
+    """
+    if width is None or height is None:
+        return (f'<iframe src="{escape(src)}" width="100%" style="border:0;width:100%;max-width:100%;'
+                f'aspect-ratio:{RATIO};height:auto;min-height:{MIN_HEIGHT}px" loading="lazy"'
+                f' title="{escape(title)}"></iframe>')
     return (f'<iframe src="{escape(src)}" width="{escape(width)}" height="{escape(height)}"'
             f' style="border:0" loading="lazy" title="{escape(title)}"></iframe>')
 
@@ -85,7 +97,7 @@ def _embed(set_name: str, code: str) -> Response:
     session = db_session()
     unit = _unit(set_name, code)
     params = embed_params(request.args)
-    overlays, pinned = embed_overlays(current_language(), params)
+    overlays, pinned = embed_overlays(current_language(), params, unit)
     pinned = pinned and "date" in params  # every layer at a fixed publication, the figures of a fixed day
     built = unit_map(session, unit, child_url=embed_url(set_name, "__CODE__", params), overlays=overlays,
                      compact=True)
@@ -94,7 +106,8 @@ def _embed(set_name: str, code: str) -> Response:
     page = base_url().rstrip("/") + unit_url(set_name, code) + (f"?{urlencode(back)}" if back else "")
     html = render_template("embed.html", unit=unit, map=built.map, stats=built.stats,
                            children=built.children, page_url=page, updated=local_time(updated),
-                           portal_name=portal_name())
+                           portal_name=portal_name(),
+                           authority=current_app.config["SETTINGS"].source_authority)
     if pinned:  # never changes; a live embed keeps the family's short lifetime
         cache_for(PINNED_MAX_AGE)
     response = make_response(html)

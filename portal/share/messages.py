@@ -29,6 +29,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "share_publication": {"vi": "lần xuất bản", "en": "publication"},
     "share_licence": {"vi": "Giấy phép", "en": "Licence"},
     "share_source": {"vi": "Nguồn", "en": "Source"},
+    "share_responsive": {"vi": "Vừa khung bài viết (100%, tỉ lệ 4:3)", "en": "Fits the article (100%, 4:3)"},
     "share_updated": {"vi": "cập nhật", "en": "updated"},
     "share_embedded_map": {"vi": "Bản đồ", "en": "Map"},
     "share_not_implemented_title": {"vi": "Chưa hỗ trợ", "en": "Not implemented"},

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 import geopandas as gpd
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from boundaries import queries
 from boundaries.queries import Unit
 from layers.classify import NO_DATA
+from layers.meta import in_force
 from layers.store import live_at
 from portal.database import db_session
 from portal.errors import BadRequest
@@ -133,12 +135,14 @@ def _layer_features(session: Session, overlay: Overlay, bbox: tuple[float, float
                     tolerance: float) -> gpd.GeoSeries:
     """Return a layer's features at its publication that fall in a box."""
     west, south, east, north = bbox
+    period = overlay.meta.get("period")
+    current, day_params = in_force(overlay.layer, date.fromisoformat(period["day"]) if period else None)
     rows = session.execute(text(
         "SELECT ST_AsBinary(ST_SimplifyPreserveTopology(f.geom, :t)) FROM feature f"  # noqa: S608
         f" WHERE f.layer_id = :l AND {live_at(overlay.publication)}"
-        " AND f.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
+        " AND f.geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)" + current),
         {"l": overlay.layer.id, "as_of": overlay.publication, "t": tolerance,
-         "w": west, "s": south, "e": east, "n": north}).scalars().all()
+         "w": west, "s": south, "e": east, "n": north, **day_params}).scalars().all()
     return gpd.GeoSeries.from_wkb([bytes(r) for r in rows], crs=4326)
 
 
@@ -151,7 +155,7 @@ def _scene(session: Session, unit: Unit, args: dict[str, str]) -> _Scene:
     bbox = (west - pad, south - pad, east + pad, north + pad)
     tolerance = max(east - west, north - south) / 1500
     lang = current_language()
-    overlays, _ = embed_overlays(lang, args)
+    overlays, _ = embed_overlays(lang, args, unit)
     layers = [(o, _layer_features(session, o, bbox, tolerance)) for o in overlays]
     return _Scene(unit, bbox, _outline(session, unit, tolerance),
                   _areas(session, unit, bool(children), tolerance), stats, layers, lang, bool(children))
@@ -162,7 +166,8 @@ def _cache_key(scene: _Scene) -> str:
     stats = scene.stats
     parts = [scene.unit.boundary_set, scene.unit.code, scene.unit.name, scene.lang, stats.statistic,
              stats.day.isoformat() if stats.day else "", repr(sorted(stats.child_colours.items())),
-             repr(stats.legend), repr([(o.layer.id, o.publication) for o, _ in scene.layers]),
+             repr(stats.legend),
+             repr([(o.layer.id, o.publication, o.meta.get("period")) for o, _ in scene.layers]),
              repr(scene.bbox)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -244,7 +249,8 @@ def render(scene: _Scene) -> bytes:
     fig.text(0.02, 0.955, scene.unit.name, fontsize=18, weight="bold", color=INK, va="center")
     if stats.day:
         shown = (translate(f"stat_{stats.statistic}") if scene.has_children
-                 else f"{translate('new_cases_week')}: {_number(stats.week_total)}")
+                 else f"{translate('new_cases_week')}: "
+                 + (translate("no_figure") if stats.week_total is None else _number(stats.week_total)))
         subtitle = f"{shown} · {translate('week_to')} {stats.day.strftime('%d/%m/%Y')}"
     else:
         subtitle = translate("share_no_stat_data")

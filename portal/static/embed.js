@@ -45,11 +45,18 @@
     }
 
     function update() {
-      var size = chosen("size").split("x");
+      var size = chosen("size");
       var src = source();
-      output.value = '<iframe src="' + escapeHtml(src) + '" width="' + escapeHtml(size[0]) + '" height="' +
-        escapeHtml(size[1]) + '" style="border:0" loading="lazy" title="' +
-        escapeHtml(dialog.getAttribute("data-title")) + '"></iframe>';
+      var title = escapeHtml(dialog.getAttribute("data-title"));
+      if (size === "responsive") {  // as wide as the article, a fixed shape (portal.share.embed.iframe_html)
+        output.value = '<iframe src="' + escapeHtml(src) + '" width="100%" style="border:0;width:100%;' +
+          'max-width:100%;aspect-ratio:4/3;height:auto;min-height:460px" loading="lazy" title="' + title +
+          '"></iframe>';
+      } else {
+        size = size.split("x");
+        output.value = '<iframe src="' + escapeHtml(src) + '" width="' + escapeHtml(size[0]) + '" height="' +
+          escapeHtml(size[1]) + '" style="border:0;max-width:100%" loading="lazy" title="' + title + '"></iframe>';
+      }
       preview.href = src;
       status.textContent = "";
     }

@@ -101,10 +101,61 @@
       }
       if (dimension === 1) { return { radius: 6, fill: true, fillColor: meta.color, fillOpacity: 0.9,
                                       color: "#ffffff", weight: 1.5 }; }
-      return { weight: 2, color: meta.color, fill: true, fillColor: meta.color, fillOpacity: 0.25 };
+      if (meta.geometry !== "polygon") {
+        return { weight: 2, color: meta.color, fill: true, fillColor: meta.color, fillOpacity: 0.25 };
+      }
+      var state = epimap.periodState(meta, props);
+      if (state === "out") { return { stroke: false, fill: false, interactive: false }; }
+      // Areas are outlined and hatched, never a flat red a reader could take for a choropleth class.
+      return { weight: 2.5, color: meta.color, dashArray: state === "ended" ? "6 4" : null, fill: true,
+               fillColor: "url(#" + epimap.hatch(meta.color) + ")", fillOpacity: 1 };
     };
     return { interactive: true, maxNativeZoom: 18, vectorTileLayerStyles: styles,
              getFeatureId: function (f) { return f.properties.id; } };
+  };
+
+  // A feature with a period (a lockdown zone) on the map's day: "out" (not in force then: not drawn),
+  // "ended" (in force that day, over since) or "current".
+  epimap.periodState = function (meta, props) {
+    if (!meta.period) { return "current"; }
+    var day = meta.period.day;
+    if (!props.valid_from || props.valid_from > day || (props.valid_to && props.valid_to < day)) { return "out"; }
+    return props.valid_to && props.valid_to < meta.period.today ? "ended" : "current";
+  };
+
+  // One SVG hatch pattern per colour, shared by every tile of the page.
+  epimap.hatch = function (colour) {
+    var id = "hatch-" + colour.replace(/[^0-9a-z]/gi, "");
+    if (document.getElementById(id)) { return id; }
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.getElementById("epimap-patterns");
+    if (!svg) {
+      svg = document.createElementNS(ns, "svg");
+      svg.id = "epimap-patterns";
+      svg.setAttribute("aria-hidden", "true");
+      svg.setAttribute("style", "position:absolute;width:0;height:0");
+      svg.appendChild(document.createElementNS(ns, "defs"));
+      document.body.appendChild(svg);
+    }
+    var pattern = document.createElementNS(ns, "pattern");
+    pattern.id = id;
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "8");
+    pattern.setAttribute("height", "8");
+    pattern.setAttribute("patternTransform", "rotate(45)");
+    var back = document.createElementNS(ns, "rect");
+    back.setAttribute("width", "8");
+    back.setAttribute("height", "8");
+    back.setAttribute("fill", "#ffffff");
+    back.setAttribute("fill-opacity", "0.35");
+    var line = document.createElementNS(ns, "rect");
+    line.setAttribute("width", "2.5");
+    line.setAttribute("height", "8");
+    line.setAttribute("fill", colour);
+    pattern.appendChild(back);
+    pattern.appendChild(line);
+    svg.firstChild.appendChild(pattern);
+    return id;
   };
 
   // "cập nhật 2 giờ trước" / "updated 2 hours ago" from an epoch in seconds.
@@ -139,6 +190,9 @@
     }
     box.appendChild(element("strong", null, props.name || meta.title));
     box.appendChild(element("div", "muted", meta.title));
+    if (epimap.periodState(meta, props) === "ended") {
+      box.appendChild(element("p", "ended", t("zone_ended") + " " + epimap.dayText(props.valid_to)));
+    }
     var list = element("dl");
     meta.fields.forEach(function (field) {
       var value = props[field[0]];
@@ -154,7 +208,28 @@
     return box;
   };
 
+  // "16/08/2021" in Vietnamese, "16 Aug 2021" in English, from an ISO date.
+  epimap.dayText = function (iso) {
+    var parts = String(iso).split("-");
+    if (parts.length !== 3) { return String(iso); }
+    if ((document.documentElement.lang || "vi") === "vi") { return parts[2] + "/" + parts[1] + "/" + parts[0]; }
+    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    return Number(parts[2]) + " " + months[Number(parts[1]) - 1] + " " + parts[0];
+  };
+
+  epimap.grids = {};  // layer id -> its VectorGrid, so the legend lists only the layers switched on
+  epimap.PHONE = "(max-width: 700px)";
+
+  // On a phone the layer switcher starts folded: expanded, it would cover most of the map.
+  epimap.foldOnPhones = function (map, control) {
+    if (!window.matchMedia || !window.matchMedia(epimap.PHONE).matches || control.options.collapsed) { return; }
+    control.remove();
+    control.options.collapsed = true;
+    control.addTo(map);
+  };
+
   epimap.bindPopups = function (grid, meta) {
+    epimap.grids[meta.id] = grid;
     grid.on("click", function (e) {
       var props = e.layer && e.layer.properties;
       if (!props) { return; }
@@ -169,17 +244,36 @@
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
-        var box = element("div", "legend leaflet-bar");
-        box.appendChild(element("strong", null, t("legend")));
-        metas.forEach(function (meta) {
-          var row = element("div", "legend-row");
-          var swatch = element("span", "swatch " + meta.geometry);
-          swatch.style.background = meta.color;
-          row.appendChild(swatch);
-          row.appendChild(element("span", null, meta.title + " (" + meta.count + ")"));
-          row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
-          box.appendChild(row);
-        });
+        // A <details>: open on wide screens, folded on phones so the map stays visible.
+        var box = element("details", "legend leaflet-bar");
+        box.open = !(window.matchMedia && window.matchMedia(epimap.PHONE).matches);
+        box.appendChild(element("summary", null, t("legend")));
+        var rows = element("div", "legend-rows");
+        box.appendChild(rows);
+        function fill() {
+          rows.textContent = "";
+          metas.forEach(function (meta) {
+            var grid = epimap.grids[meta.id];
+            if (grid && !map.hasLayer(grid)) { return; }  // only the layers switched on
+            var row = element("div", "legend-row");
+            row.setAttribute("data-layer", meta.id);
+            var swatch = element("span", "swatch " + meta.geometry);
+            swatch.style.background = meta.color;
+            if (meta.geometry === "polygon") {
+              swatch.style.background = "repeating-linear-gradient(45deg, " + meta.color + " 0 2px, #fff 2px 5px)";
+            }
+            row.appendChild(swatch);
+            var title = meta.title + " (" + meta.count + ")";
+            if (meta.period && meta.period.day < meta.period.today) {
+              title += " · " + t("in_force_on") + " " + epimap.dayText(meta.period.day);
+            }
+            row.appendChild(element("span", null, title));
+            row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
+            rows.appendChild(row);
+          });
+        }
+        fill();
+        map.on("overlayadd overlayremove", fill);
         L.DomEvent.disableClickPropagation(box);
         return box;
       }

@@ -69,9 +69,13 @@
     if (p.hours) { item.appendChild(element("p", "site-hours", texts.find_hours + ": " + p.hours)); }
     if (p.phone) {
       var phone = element("p");
-      var call = link(telUri(p.phone), p.phone, false);
-      call.className = "site-phone";
-      phone.appendChild(call);
+      if (p.phone_dialable) {  // a number the ingest could not read is text, never a tel: link
+        var call = link(telUri(p.phone), p.phone, false);
+        call.className = "site-phone";
+        phone.appendChild(call);
+      } else {
+        phone.appendChild(element("span", "site-phone-text", p.phone));
+      }
       item.appendChild(phone);
     }
     var links = element("p", "site-links");
@@ -104,14 +108,18 @@
     map.invalidateSize();
     markers.clearLayers();
     var bounds = L.latLngBounds([[lat, lon]]);
-    L.circleMarker([lat, lon], { radius: 8, color: "#ffffff", weight: 2, fillColor: "#b42318", fillOpacity: 1 })
-      .bindTooltip(element("span", null, texts.find_you_are_here)).addTo(markers);
+    // Pins carry the number of their list entry; "you are here" is drawn last, above them.
     features.forEach(function (f, i) {
       var point = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
       bounds.extend(point);
-      L.circleMarker(point, { radius: 7, color: "#ffffff", weight: 1.5, fillColor: "#1570ef", fillOpacity: 0.9 })
+      var icon = L.divIcon({ className: "find-pin", html: element("span", null, i + 1),
+                             iconSize: [26, 26], iconAnchor: [13, 13] });
+      L.marker(point, { icon: icon, keyboard: false, zIndexOffset: -i })
         .bindTooltip(element("span", null, (i + 1) + ". " + (f.properties.name || ""))).addTo(markers);
     });
+    var me = L.divIcon({ className: "find-you", html: "", iconSize: [18, 18], iconAnchor: [9, 9] });
+    L.marker([lat, lon], { icon: me, keyboard: false, zIndexOffset: 10000 })
+      .bindTooltip(element("span", null, texts.find_you_are_here)).addTo(markers);
     map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
   }
 
@@ -152,11 +160,22 @@
   button.hidden = false;
   var or = document.querySelector(".find-or");
   if (or) { or.hidden = false; }
-  button.addEventListener("click", function () {
+  var here = null;  // the last position found: changing the kind or a filter searches again from it
+  function locate() {
     setStatus(texts.find_locating);
     navigator.geolocation.getCurrentPosition(
-      function (position) { search(position.coords.latitude, position.coords.longitude); },
+      function (position) {
+        here = [position.coords.latitude, position.coords.longitude];
+        search(here[0], here[1]);
+      },
       function () { setStatus(texts.find_location_error); },
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+  button.addEventListener("click", locate);
+  ["find-kind", "find-open-now", "find-exclude-lockdown"].forEach(function (id) {
+    var input = document.getElementById(id);
+    if (input) { input.addEventListener("change", function () { if (here) { search(here[0], here[1]); } }); }
   });
+  // The home page's "use my location" link lands here with ?locate=1: the person asked for it.
+  if (new URLSearchParams(window.location.search).get("locate") === "1") { locate(); }
 })();

@@ -14,6 +14,13 @@ from tests.ingest.builders import changed_checkpoints
 from tests.ingest.helpers import run
 
 
+def _count_in(connection, layer_id: str, publication: int, district: str) -> int:
+    return connection.execute(text(
+        "SELECT count(*) FROM feature WHERE layer_id = :l AND valid_from_pub <= :p"
+        " AND (valid_to_pub IS NULL OR valid_to_pub > :p) AND units ->> 'district' = :d"),
+        {"l": layer_id, "p": publication, "d": district}).scalar()
+
+
 def _publication(connection, layer_id: str) -> int:
     return connection.execute(text("SELECT max(id) FROM publication WHERE layer_id = :l"),
                               {"l": layer_id}).scalar()
@@ -47,8 +54,10 @@ def test_embed_is_the_unit_map_without_the_portal_around_it(client):
     source = re.search(r'<a class="embed-source" href="([^"]+)" target="_blank" rel="noopener">([^<]+)</a>',
                        page)
     assert source.group(1) == "http://localhost/map/718"
-    assert re.fullmatch(r"Nguồn: epimap · cập nhật \d\d/\d\d/\d{4} \d\d:\d\d", source.group(2))
-    assert 'data-attribution="Nguồn: epimap · CC BY 4.0"' in page
+    # The source names the issuing authority (EPIMAP_SOURCE_AUTHORITY) before the portal.
+    assert re.fullmatch(r"Nguồn: CDC Bình Dương · epimap · cập nhật \d\d/\d\d/\d{4} \d\d:\d\d",
+                        source.group(2))
+    assert 'data-attribution="Nguồn: CDC Bình Dương · epimap · CC BY 4.0"' in page
     assert "/static/embed.js" in page and "/static/share.css" in page
 
 
@@ -64,7 +73,7 @@ def test_embed_headers_framable_anywhere_cached_and_no_cookie(client):
     if nonce:  # every inline script may run under the policy
         inline = re.findall(r"<script(?![^>]*src=)[^>]*>", page)
         assert inline and all(f'nonce="{nonce.group(1)}"' in tag for tag in inline)
-    assert 'lang="en"' in page and "Source: epimap · updated" in page
+    assert 'lang="en"' in page and "Source: CDC Bình Dương · epimap · updated" in page
     # The unit page still remembers an explicit language; the embed's language is only its URL's.
     assert "lang=en" in client.get("/map/718?lang=en").headers["Set-Cookie"]
     assert 'lang="vi"' in client.get("/embed/718").get_data(as_text=True)
@@ -97,9 +106,10 @@ def test_pinned_embed_keeps_its_publication_after_a_new_one(client, connection, 
     pinned = client.get(pinned_url).get_data(as_text=True)
     live = client.get("/embed/718?layers=checkpoints,testing_sites").get_data(as_text=True)
     assert _tile_publications(pinned)["checkpoints"] == old
-    assert _overlays(pinned)["checkpoints"]["count"] == 25
+    # The legend counts what lies in the unit shown (Thủ Dầu Một), not the province's 25 and 24.
+    assert _overlays(pinned)["checkpoints"]["count"] == _count_in(connection, "checkpoints", old, "718")
     assert _tile_publications(live)["checkpoints"] == new
-    assert _overlays(live)["checkpoints"]["count"] == 24
+    assert _overlays(live)["checkpoints"]["count"] == _count_in(connection, "checkpoints", new, "718")
     assert _overlays(pinned) == _overlays(before.get_data(as_text=True))
     partly = client.get(f"/embed/718?pub=checkpoints:{old}&date=2021-08-10")
     assert partly.headers["Cache-Control"] == "public, max-age=60"  # the other layers are live

@@ -71,9 +71,12 @@ def test_embed_framed_by_another_origin_draws_its_map(browser, live_server, othe
     assert inner.url == f"{live_server}/embed/718"
     _map_drawn(inner)
     assert frame.locator(".topbar, .unit-panel").count() == 0
-    assert frame.locator(".legend").inner_text().count("(") >= 5
+    # The legend lists the layers switched on (it listed every layer, shown or not).
+    switched_on = frame.locator(".leaflet-control-layers-overlays input:checked").count()
+    assert switched_on >= 3  # the subdivisions (keyed in the footer) and two layers
+    assert frame.locator(".legend .legend-row").count() == switched_on - 1
     source = frame.locator("a.embed-source")
-    assert source.inner_text().startswith("Nguồn: epimap · cập nhật ")
+    assert source.inner_text().startswith("Nguồn: CDC Bình Dương · epimap · cập nhật ")
     assert source.get_attribute("target") == "_blank" and source.get_attribute("rel") == "noopener"
     assert source.get_attribute("href") == f"{live_server}/map/718"
     assert "epimap" in frame.locator(".leaflet-control-attribution").inner_text()
@@ -94,8 +97,16 @@ def _layer_state(frame, layer_id: str) -> dict:
         " return {url: url, drawn: n, legend: document.querySelector('.legend').innerText}; }", layer_id)
 
 
+def _count_in_718(engine, publication: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM feature WHERE layer_id = 'checkpoints' AND valid_from_pub <= :p"
+            " AND (valid_to_pub IS NULL OR valid_to_pub > :p) AND units ->> 'district' = '718'"),
+            {"p": publication}).scalar()
+
+
 def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, live_server, other_origin,
-                                                                        republished):
+                                                                        republished, engine):
     old, new = republished
     live = f"{live_server}/embed/718?layers=checkpoints"
     pinned = f"{live_server}/embed/718?layers=checkpoints&pub=checkpoints:{old}"
@@ -112,8 +123,9 @@ def test_pinned_embed_keeps_its_publication_while_the_live_one_changes(browser, 
             " busy = true; }); return !busy"
             " && document.querySelectorAll('.leaflet-tile-container path').length > 0; }")
     now, then = _layer_state(frames[live], "checkpoints"), _layer_state(frames[pinned], "checkpoints")
-    assert f"/tiles/checkpoints/{new}/" in now["url"] and "(24)" in now["legend"]
-    assert f"/tiles/checkpoints/{old}/" in then["url"] and "(25)" in then["legend"]
+    # The legend counts the checkpoints in the unit shown (Thủ Dầu Một), not the province's 24 and 25.
+    assert f"/tiles/checkpoints/{new}/" in now["url"] and f"({_count_in_718(engine, new)})" in now["legend"]
+    assert f"/tiles/checkpoints/{old}/" in then["url"] and f"({_count_in_718(engine, old)})" in then["legend"]
     # The checkpoint added by the new publication (at NEW_POINT) is drawn live only.
     assert now["drawn"] == then["drawn"] + 1
     assert errors == []
@@ -132,7 +144,9 @@ def test_embed_dialog_makes_live_and_pinned_codes(browser, live_server):
     assert dialog.is_visible()
     code = dialog.locator("textarea")
     assert code.input_value().startswith(f'<iframe src="{live_server}/embed/718?layers=')
-    assert 'width="600" height="400"' in code.input_value() and "pub=" not in code.input_value()
+    # The default code is responsive (it was a fixed 600 × 400 frame that overflowed phones).
+    assert 'width="100%"' in code.input_value() and "aspect-ratio:4/3" in code.input_value()
+    assert "pub=" not in code.input_value()
     dialog.get_by_label("800 × 600").check()
     dialog.get_by_label("Cố định như đang xem", exact=False).check()
     dialog.locator("input[name='layer'][value='checkpoints']").check()
@@ -158,4 +172,57 @@ def test_embed_dialog_makes_live_and_pinned_codes(browser, live_server):
     _map_drawn(framed)
     framed.close()
     assert errors == []
+    context.close()
+
+
+ARTICLE = {"width": 360, "height": 740}
+
+
+def _article_page(other_origin, name: str, code: str) -> str:
+    """Write a 360 px article page of the other site pasting an embed code as it is."""
+    base, folder = other_origin
+    (folder / name).write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Báo địa phương</title><style>body{margin:0;font:16px serif}article{padding:0 12px}</style>"
+        f"</head><body><article><h1>Tin dịch</h1><p>Bản đồ mới nhất:</p>{code}<p>Hết.</p></article>"
+        "</body></html>",
+        encoding="utf-8")
+    return f"{base}/{name}"
+
+
+def test_the_default_embed_code_fits_a_360_px_article_with_its_whole_key(browser, live_server, other_origin):
+    context = browser.new_context(viewport=ARTICLE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(live_server + "/map/718", wait_until="networkidle")
+    code = page.locator("#embed-code").input_value()  # the dialog's default code, before any choice
+    assert 'width="100%"' in code and "aspect-ratio:4/3" in code
+    page.goto(_article_page(other_origin, "article.html", code), wait_until="networkidle")
+    assert page.evaluate("document.documentElement.scrollWidth") <= ARTICLE["width"]  # it was 608 px
+    box = page.locator("iframe").bounding_box()
+    assert box["width"] <= ARTICLE["width"] - 24 + 1 and box["height"] >= 0.7 * box["width"]
+    frame = page.frames[1]
+    _map_drawn(frame)
+    assert frame.locator(".embed-title").inner_text() == "Thành phố Thủ Dầu Một · Ca mắc mới trong 7 ngày"
+    assert frame.locator(".embed-day").inner_text() == "số liệu đến 16/08/2021"
+    assert "Nguồn: CDC Bình Dương" in frame.locator(".embed-source").inner_text()
+    key = frame.locator(".embed-classes")
+    assert "Không có số liệu" in key.inner_text()
+    for item in key.locator(".embed-class").all():  # the whole key is inside the frame, not cut
+        item_box = item.bounding_box()
+        assert item_box["x"] >= box["x"] - 1
+        assert item_box["x"] + item_box["width"] <= box["x"] + box["width"] + 1
+        assert item_box["y"] + item_box["height"] <= box["y"] + box["height"] + 1
+    context.close()
+
+
+def test_the_responsive_embed_leaves_the_map_room_on_a_phone(browser, live_server, other_origin):
+    context = browser.new_context(viewport=ARTICLE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(live_server + "/map/718", wait_until="networkidle")
+    code = page.locator("#embed-code").input_value()
+    page.goto(_article_page(other_origin, "article2.html", code), wait_until="networkidle")
+    frame = page.frames[1]
+    _map_drawn(frame)
+    assert frame.locator(".folium-map").bounding_box()["height"] >= 280
     context.close()

@@ -244,3 +244,11 @@ def test_page_warns_of_lockdowns_and_stale_data(client, connection):
 
 def test_top_bar_links_to_the_page(client):
     assert 'href="/tim-diem"' in client.get("/map/25747").get_data(as_text=True)
+
+
+def test_a_typo_close_to_a_commune_name_suggests_it(client):
+    page = client.get("/tim-diem?q=phu+cuog").get_data(as_text=True)
+    assert "Có phải bạn muốn tìm" in page
+    assert re.search(r'<a href="[^"]*code=25747[^"]*" data-code="25747">Phường Phú Cường</a>', page)
+    nothing = client.get("/tim-diem?q=zzzzqqq").get_data(as_text=True)
+    assert "Không tìm thấy xã, phường hoặc huyện có tên này." in nothing and "data-code=" not in nothing

@@ -62,10 +62,97 @@ def test_use_my_location_lists_the_nearest_site_first(phone, live_server, engine
     assert first.locator('a[href^="https://www.openstreetmap.org/directions?to="]').count() == 1
     assert "cập nhật" in first.locator(".site-fresh").inner_text()
     # The map shows the phone and each site, and nothing was fetched from elsewhere.
-    page.wait_for_function(
-        "() => document.querySelectorAll('#find-map path.leaflet-interactive').length === 11")
+    # Pins carry their list numbers (they were unnumbered circles); the phone's dot lies above them.
+    page.wait_for_function("() => document.querySelectorAll('#find-map .find-pin').length === 10")
+    assert page.locator("#find-map .find-pin").all_inner_texts() == [str(n) for n in range(1, 11)]
+    assert page.locator("#find-map .find-you").count() == 1
+    assert page.evaluate(
+        "() => { const z = e => Number(getComputedStyle(e).zIndex);"
+        " const me = z(document.querySelector('#find-map .find-you'));"
+        " return [...document.querySelectorAll('#find-map .find-pin')].every(p => z(p) < me); }")
     assert page.locator("#find-map").is_visible()
     _no_horizontal_scroll(page)
+    assert errors == []
+
+
+def _names(page) -> list[str]:
+    return page.locator(".find-list .site-name").all_inner_texts()
+
+
+def test_changing_kind_or_filters_after_locating_searches_again(phone, live_server, engine):
+    page, errors = phone()
+    page.goto(live_server + "/tim-diem", wait_until="networkidle")
+    page.select_option("#find-kind", "testing")
+    page.get_by_role("button", name="Dùng vị trí của tôi").click()
+    page.locator(".find-list .site").first.wait_for()
+    testing = _names(page)
+    assert testing == _nearest(engine, "testing_sites", BEN_CAT)
+    with page.expect_response(lambda r: "/api/nearby" in r.url and "layer=vaccination_sites" in r.url):
+        page.select_option("#find-kind", "vaccination")
+    page.wait_for_function("(old) => document.querySelector('.find-list .site-name')"
+                           " && document.querySelector('.find-list .site-name').textContent !== old",
+                           arg=testing[0])
+    assert _names(page) == _nearest(engine, "vaccination_sites", BEN_CAT)
+    # The demo has no pharmacy near Bến Cát: the vaccination list must not stay under it.
+    with page.expect_response(lambda r: "/api/nearby" in r.url and "layer=pharmacies" in r.url):
+        page.select_option("#find-kind", "pharmacy")
+    page.locator("#find-results .find-message").wait_for()
+    assert page.locator(".find-list .site").count() == 0
+    assert "Không có điểm nào phù hợp" in page.locator("#find-results").inner_text()
+    page.select_option("#find-kind", "testing")
+    page.locator(".find-list .site").first.wait_for()
+    assert _names(page) == testing
+    with page.expect_response(lambda r: "/api/nearby" in r.url and "open_now=1" in r.url):
+        page.check("#find-open-now")
+    page.wait_for_load_state("networkidle")
+    statuses = set(page.locator(".find-list .site-status").all_inner_texts())
+    assert statuses <= {"Đang mở cửa"}
+    with page.expect_response(lambda r: "/api/nearby" in r.url and "exclude_lockdown=1" in r.url):
+        page.check("#find-exclude-lockdown")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".find-list .in-lockdown").count() == 0
+    assert errors == []
+
+
+def test_touch_targets_are_at_least_44_px(phone, live_server):
+    page, _ = phone()
+    page.goto(live_server + "/tim-diem?q=phu+cuong", wait_until="networkidle")
+    for selector in ("#find-kind", "#find-locate", "#find-q", ".find-form button[type=submit]",
+                     ".find-check", ".site-links a"):
+        box = page.locator(selector).first.bounding_box()
+        assert box["height"] >= 44, selector
+
+
+@pytest.fixture
+def bad_phone_pharmacy(engine, tmp_path_factory):
+    """Publish (committed) a pharmacy near the phone whose phone number the ingest cannot read."""
+    from tests.ingest.helpers import run
+
+    path = tmp_path_factory.mktemp("feeds") / "nha_thuoc_sdt.csv"
+    path.write_text("Tên nhà thuốc,Số điện thoại,Vĩ độ,Kinh độ\n"
+                    f'Nhà thuốc Số Lạ,gọi cô Lan,{BEN_CAT["latitude"] + 0.001},{BEN_CAT["longitude"]}\n'
+                    f'Nhà thuốc Số Đúng,0274 3822 222,{BEN_CAT["latitude"] + 0.002},{BEN_CAT["longitude"]}\n',
+                    encoding="utf-8")
+    report = run(engine, path, "pharmacies")
+    assert report.publication
+    yield report
+    with engine.begin() as conn:
+        undo_publications(conn, [report.publication])
+
+
+def test_an_unreadable_phone_number_is_text_not_a_link(phone, live_server, bad_phone_pharmacy):
+    page, errors = phone()
+    page.goto(live_server + "/tim-diem?kind=pharmacy&q=Th%E1%BB%8B+x%C3%A3+B%E1%BA%BFn+C%C3%A1t",
+              wait_until="networkidle")
+    for view in ("server", "script"):
+        if view == "script":
+            page.get_by_role("button", name="Dùng vị trí của tôi").click()
+            page.locator("#find-results h2", has_text="Gần vị trí của bạn").wait_for()
+        odd = page.locator(".find-list .site", has_text="Nhà thuốc Số Lạ")
+        assert odd.locator(".site-phone-text").inner_text() == "gọi cô Lan"
+        assert odd.locator("a[href^='tel:']").count() == 0
+        good = page.locator(".find-list .site", has_text="Nhà thuốc Số Đúng")
+        assert good.locator("a[href^='tel:']").get_attribute("href") == "tel:+842743822222"
     assert errors == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from tests.browser import watch_errors
 from tests.ingest.helpers import run
@@ -72,12 +73,24 @@ def test_toggle_layer_click_feature_popup_is_escaped(browser, live_server, hosti
     page.close()
 
 
-def test_legend_lists_layers_with_their_freshness(browser, live_server):
+def test_legend_lists_layers_with_their_freshness(browser, live_server, engine):
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     errors = watch_errors(page)
     page.goto(live_server + "/map/718", wait_until="networkidle")
     legend = page.locator(".legend").inner_text()
-    assert "Điểm xét nghiệm (40)" in legend and "Vùng phong tỏa (8)" in legend
-    assert legend.count("cập nhật") >= 5  # each layer says how fresh it is
+    with engine.connect() as conn:  # the district's sites, not the province's 40
+        in_district = conn.execute(text(
+            "SELECT count(*) FROM feature WHERE layer_id = 'testing_sites' AND valid_to_pub IS NULL"
+            " AND units ->> 'district' = '718'")).scalar()
+    assert 0 < in_district < 40
+    # The demo's zones all ended in August 2021: none is counted as current (it said 8).
+    assert f"Điểm xét nghiệm ({in_district})" in legend and "Vùng phong tỏa (0)" in legend
+    # Only the layers switched on are listed (it listed all five), each saying how fresh it is.
+    checked = page.locator(".leaflet-control-layers-overlays input:checked").count()
+    assert checked >= 3 and legend.count("cập nhật") == checked - 1  # the subdivisions have their own key
+    assert "Điểm tiêm chủng" not in legend
+    overlays = page.locator(".leaflet-control-layers-overlays label")
+    overlays.filter(has_text="Điểm tiêm chủng").locator("input").check()
+    assert "Điểm tiêm chủng (" in page.locator(".legend").inner_text()
     assert errors == []
     page.close()

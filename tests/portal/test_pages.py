@@ -46,7 +46,7 @@ def test_two_level_set_page(client):
     html = client.get("/map/vn2025/40").get_data(as_text=True)
     assert len(re.findall(r'href="/map/vn2025/\d{5}" data-code', html)) == 130
     commune = client.get("/map/vn2025/17479").get_data(as_text=True)
-    assert "43,437" in commune  # population from the boundary file
+    assert "43.437" in commune  # population from the boundary file, Vietnamese separators (was 43,437)
 
 
 def test_english_switch_is_remembered(client):

@@ -1,0 +1,43 @@
+"""Numbers and dates in one locale per language, through Babel: ``2.694,9`` and ``16/08/2021`` in
+Vietnamese, ``2,694.9`` and ``16 Aug 2021`` in English."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import Flask
+
+from portal.i18n import current_language
+
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+
+
+def number(value: float | int | None, digits: int = 0, lang: str | None = None) -> str:
+    """Format a number with the language's separators.
+
+    >>> number(2694.93, 1, "vi"), number(2694.93, 1, "en"), number(1526, lang="vi"), number(None, lang="en")
+    ('2.694,9', '2,694.9', '1.526', '')
+    """
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=lang or current_language())
+
+
+def day(value: date | None, lang: str | None = None) -> str:
+    """Format a date: ``16/08/2021`` in Vietnamese, ``16 Aug 2021`` in English.
+
+    >>> day(date(2021, 8, 16), "vi"), day(date(2021, 8, 6), "en"), day(None, "vi")
+    ('16/08/2021', '6 Aug 2021', '')
+    """
+    if value is None:
+        return ""
+    lang = lang or current_language()
+    return format_date(value, DATE_PATTERNS.get(lang, DATE_PATTERNS["vi"]), locale=lang)
+
+
+def init_app(app: Flask) -> None:
+    """Expose ``number`` and ``day`` to templates as filters."""
+    app.jinja_env.filters.update(number=number, day=day)
