@@ -29,17 +29,19 @@ def boundaries_cli() -> None:
 @click.option("--population-field", help="Attribute holding the population.")
 @click.option("--parent-level", help="Level above this one (default: the last loaded level).")
 @click.option("--by-containment", is_flag=True, help="Link parents by area overlap, not by field.")
+@click.option("--merge", is_flag=True,
+              help="Replace or add only this file's units, keeping the level's others.")
 @pass_app
 def load_command(app: AppContext, path: Path, set_name: str, level: str, code_field: str,
                  name_field: str, kind_field: str | None, parent_field: str | None,
                  population_field: str | None, parent_level: str | None,
-                 by_containment: bool) -> None:
+                 by_containment: bool, merge: bool) -> None:
     """Load the units of one level of a boundary set from PATH (replacing that level)."""
     fields = FieldMap(code=code_field, name=name_field, kind=kind_field, parent=parent_field,
                       population=population_field)
     try:
         result = load_boundaries(app.bind, path, set_name=set_name, level=level, fields=fields,
-                                 parent_level=parent_level, by_containment=by_containment)
+                                 parent_level=parent_level, by_containment=by_containment, merge=merge)
     except BoundaryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{result.units} {level} units loaded into {set_name}"

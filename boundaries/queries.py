@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from boundaries.names import UnitName, find_names, name_key, split_qualifiers
 
+COUNTRY_LEVEL = "country"  # a set's root level, when it has one: the country of its provinces
+
 UNIT_COLUMNS = (
     "boundary_set, code, level, depth, parent_code, kind, name, area_km2, population,"
     " ST_X(label_point) AS lon, ST_Y(label_point) AS lat"

@@ -16,6 +16,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "boundary_set": {"vi": "Hệ thống đơn vị", "en": "Boundary set"},
     "map": {"vi": "Bản đồ", "en": "Map"},
     "breadcrumbs": {"vi": "Đường dẫn", "en": "Breadcrumbs"},
+    "level_country": {"vi": "Quốc gia", "en": "Country"},
     "level_province": {"vi": "Tỉnh", "en": "Province"},
     "level_district": {"vi": "Huyện", "en": "District"},
     "level_commune": {"vi": "Xã", "en": "Commune"},
