@@ -15,6 +15,7 @@ COUNTRY_LEVEL = "country"  # a set's root level, when it has one: the country of
 
 UNIT_COLUMNS = (
     "boundary_set, code, level, depth, parent_code, kind, name, area_km2, population,"
+    " coalesce(props ->> 'population_source' = 'estimated', false) AS population_estimated,"
     " ST_X(label_point) AS lon, ST_Y(label_point) AS lat"
 )
 
@@ -32,6 +33,7 @@ class Unit:
     name: str
     area_km2: float
     population: int | None
+    population_estimated: bool  # apportioned by area from another layer, not an official figure
     lon: float
     lat: float
 

@@ -9,6 +9,7 @@ import click
 from sqlalchemy import text
 
 from boundaries.load import FieldMap, load_boundaries
+from boundaries.population import estimate_populations
 from epimap.context import AppContext, pass_app
 from epimap.db import Bind, session_scope
 
@@ -52,6 +53,12 @@ NGHE_AN_2025 = (
                           population="population")),
 )
 
+# 2021 communes have no official population here: each gets the 2025 wards' populations shared by
+# the area they overlap (marked estimated), so per-100,000 rates and risk levels work in both sets.
+POPULATION_ESTIMATES = {
+    "vn2021": ("boundaries/vn2025/wards_79_former_binh_duong_2025.geojson", "commune", "population"),
+}
+
 DEMOS = {"binh-duong": BINH_DUONG_2021, "nghe-an-2025": NGHE_AN_2025}
 
 # The Bình Dương CDC's sample feeds, ingested after the boundaries (file -> layer).
@@ -82,13 +89,17 @@ def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope:
 
 
 def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
-    """Load every boundary file of a demo; return the number of units loaded."""
+    """Load every boundary file of a demo, then estimated populations; return the units loaded."""
     total = 0
     for item in loads:
         result = load_boundaries(bind, data_dir / item.file, set_name=item.set_name,
                                  level=item.level, fields=item.fields,
                                  by_containment=item.by_containment, merge=item.merge)
         total += result.units
+    if loads and loads[0].set_name in POPULATION_ESTIMATES:
+        file, level, field = POPULATION_ESTIMATES[loads[0].set_name]
+        estimate_populations(bind, data_dir / file, set_name=loads[0].set_name, level=level,
+                             population_field=field)
     return total
 
 

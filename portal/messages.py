@@ -12,6 +12,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "code": {"vi": "Mã (TCTK)", "en": "Code (GSO)"},
     "area": {"vi": "Diện tích", "en": "Area"},
     "population": {"vi": "Dân số", "en": "Population"},
+    "population_estimated": {"vi": "ước tính theo diện tích", "en": "estimated by area"},
     "unknown": {"vi": "chưa có số liệu", "en": "not known"},
     "boundary_set": {"vi": "Hệ thống đơn vị", "en": "Boundary set"},
     "map": {"vi": "Bản đồ", "en": "Map"},
