@@ -40,6 +40,7 @@ def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
 
 def main(source: Path) -> None:
     p63 = gpd.read_file(source / "provinces_63_odv_simplified.geojson")
+    p63.loc[p63.prov_code_gso.astype(str) == "46", "prov_name_gso"] = "Tỉnh Thừa Thiên Huế"  # until 2025
     p63 = gpd.GeoDataFrame({
         "prov_code": p63.prov_code_gso.astype(str).str.zfill(2), "prov_name": p63.prov_name_gso,
         "prov_type": p63.prov_name_gso.map(lambda n: "Thành phố" if n.startswith("Thành phố") else "Tỉnh"),
