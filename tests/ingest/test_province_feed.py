@@ -48,7 +48,8 @@ def test_the_catalogue_knows_province_columns():
 @PROVINCE_FEEDS_PENDING
 @pytest.mark.parametrize("path", [REAL, DEMO])
 def test_a_province_feed_ingests_by_province_name_and_colours_the_country(connection, client, path):
-    report = ingest_stats(connection, path, catalog=default_catalog(), set_name="vn2021", scope_code="VN")
+    report = ingest_stats(connection, path, catalog=default_catalog(), set_name="vn2021", scope_code="VN",
+                          metric="new_cases")
     assert not report.rejected and len(report.accepted) > 400
     stored = connection.execute(text(
         "SELECT count(DISTINCT unit_code) FROM unit_stat v JOIN admin_unit u"
