@@ -69,8 +69,9 @@ def estimate_populations(bind: Bind, path: Path, *, set_name: str, level: str,
     """Give the units of a level without a real population an estimate apportioned by area."""
     sources = read_populations(Path(path), population_field)
     with session_scope(bind) as session:
+        session.execute(text("DROP TABLE IF EXISTS population_source"))
         session.execute(text("CREATE TEMP TABLE population_source (population double precision,"
-                             " geom geometry(Geometry, 4326)) ON COMMIT DROP"))
+                             " geom geometry(Geometry, 4326))"))
         session.execute(text("INSERT INTO population_source VALUES (:p, ST_GeomFromWKB(:g, 4326))"),
                         [{"p": p, "g": g} for p, g in sources])
         session.execute(text("CREATE INDEX ON population_source USING gist (geom)"))
