@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from boundaries.load import BoundaryError, FieldMap, load_boundaries
+from boundaries.population import estimate_populations
 from boundaries.queries import find_units
 from epimap.context import AppContext, pass_app
 from epimap.db import session_scope
@@ -29,17 +30,19 @@ def boundaries_cli() -> None:
 @click.option("--population-field", help="Attribute holding the population.")
 @click.option("--parent-level", help="Level above this one (default: the last loaded level).")
 @click.option("--by-containment", is_flag=True, help="Link parents by area overlap, not by field.")
+@click.option("--merge", is_flag=True,
+              help="Replace or add only this file's units, keeping the level's others.")
 @pass_app
 def load_command(app: AppContext, path: Path, set_name: str, level: str, code_field: str,
                  name_field: str, kind_field: str | None, parent_field: str | None,
                  population_field: str | None, parent_level: str | None,
-                 by_containment: bool) -> None:
+                 by_containment: bool, merge: bool) -> None:
     """Load the units of one level of a boundary set from PATH (replacing that level)."""
     fields = FieldMap(code=code_field, name=name_field, kind=kind_field, parent=parent_field,
                       population=population_field)
     try:
         result = load_boundaries(app.bind, path, set_name=set_name, level=level, fields=fields,
-                                 parent_level=parent_level, by_containment=by_containment)
+                                 parent_level=parent_level, by_containment=by_containment, merge=merge)
     except BoundaryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{result.units} {level} units loaded into {set_name}"
@@ -47,6 +50,23 @@ def load_command(app: AppContext, path: Path, set_name: str, level: str, code_fi
     if result.orphans:
         click.echo(f"warning: {len(result.orphans)} units have no parent: "
                    + ", ".join(result.orphans[:20]), err=True)
+
+
+@boundaries_cli.command("estimate-population")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "set_name", required=True, help="Boundary set whose units get estimates.")
+@click.option("--level", required=True, help="Level of those units, e.g. commune.")
+@click.option("--population-field", required=True, help="Attribute of PATH holding the population.")
+@pass_app
+def estimate_command(app: AppContext, path: Path, set_name: str, level: str, population_field: str) -> None:
+    """Estimate populations by area from PATH's polygons, for units without a real figure."""
+    try:
+        result = estimate_populations(app.bind, path, set_name=set_name, level=level,
+                                      population_field=population_field)
+    except BoundaryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.estimated} {level} populations estimated in {set_name};"
+               f" {result.kept} real figures kept; {result.without} without population")
 
 
 @boundaries_cli.command("find")

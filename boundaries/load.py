@@ -106,21 +106,34 @@ def load_boundaries(
     fields: FieldMap,
     parent_level: str | None = None,
     by_containment: bool = False,
+    merge: bool = False,
 ) -> LoadResult:
-    """Replace one level of a boundary set with the units of a file, linked to their parents."""
+    """Replace one level of a boundary set with the units of a file, linked to their parents.
+
+    With *merge*, only the file's units are replaced or added and the level's others stay: a
+    province's detailed outline over the country's simplified provinces. A merged unit without a
+    parent field keeps its parent, else it is linked by containment.
+    """
     frame = read_units(Path(path), fields)
+    codes = list(frame[fields.code]) if merge else None
     with session_scope(bind) as session:
         levels = _register_level(session, set_name, level, parent_level)
         depth = levels.index(level)
         parent = levels[depth - 1] if depth > 0 else None
+        kept = _parents_of(session, set_name, level, codes) if merge and not fields.parent else {}
         session.execute(
-            text("DELETE FROM admin_unit WHERE boundary_set = :s AND level = :l"),
-            {"s": set_name, "l": level},
+            text("DELETE FROM admin_unit WHERE boundary_set = :s AND level = :l"
+                 " AND (CAST(:codes AS text[]) IS NULL OR code = ANY(:codes))"),
+            {"s": set_name, "l": level, "codes": codes},
         )
-        session.execute(_INSERT, [_unit_params(row, fields, set_name, level, depth)
-                                  for row in frame.itertuples(index=False)])
+        rows = [_unit_params(row, fields, set_name, level, depth) for row in frame.itertuples(index=False)]
+        for row in rows:
+            row["parent"] = row["parent"] or kept.get(row["code"])
+        session.execute(_INSERT, rows)
         if parent and (by_containment or not fields.parent):
-            session.execute(_LINK_BY_CONTAINMENT, {"s": set_name, "l": level, "p": parent})
+            session.execute(_LINK_BY_CONTAINMENT, {
+                "s": set_name, "l": level, "p": parent,
+                "codes": None if by_containment or not merge else [c for c in codes if c not in kept]})
         orphans = _orphans(session, set_name, level, parent)
     return LoadResult(set_name, level, len(frame), parent, orphans)
 
@@ -180,9 +193,19 @@ _LINK_BY_CONTAINMENT = text(
         SELECT p.code FROM admin_unit AS p
         WHERE p.boundary_set = c.boundary_set AND p.level = :p AND p.geom && c.geom
         ORDER BY ST_Area(ST_Intersection(p.geom, c.geom)) DESC LIMIT 1)
-    WHERE c.boundary_set = :s AND c.level = :l
+    WHERE c.boundary_set = :s AND c.level = :l AND (CAST(:codes AS text[]) IS NULL OR c.code = ANY(:codes))
     """
 )
+
+
+def _parents_of(session: Session, set_name: str, level: str, codes: list[str]) -> dict[str, str]:
+    """Return the current parent codes of some units of a level."""
+    rows = session.execute(
+        text("SELECT code, parent_code FROM admin_unit WHERE boundary_set = :s AND level = :l"
+             " AND code = ANY(:codes) AND parent_code IS NOT NULL"),
+        {"s": set_name, "l": level, "codes": codes},
+    )
+    return {r.code: r.parent_code for r in rows}
 
 
 def _orphans(session: Session, set_name: str, level: str, parent: str | None) -> list[str]:

@@ -31,12 +31,23 @@ _ABBR_RE = [
     (re.compile(r"h\.\s*"), "Huyện"),
     (re.compile(r"x\.\s*"), "Xã"),
     (re.compile(r"q(?:\.\s*|\s*(?=\d))"), "Quận"),
-    (re.compile(r"p(?:\.\s*|\s*(?=\d))"), "Phường"),
+    (re.compile(r"[pf](?:\.\s*|\s*(?=\d))"), "Phường"),  # "F." is how Saigon writes Phường
+]
+# A lone letter then a space ("P Hiệp Thành", "X An Sơn"): no Vietnamese syllable is one of these
+# consonants alone, but the kind stays a guess, so the unsplit name is tried too.
+_LOOSE_RE = [
+    (re.compile(r"[pf]\s+"), "Phường"),
+    (re.compile(r"x\s+"), "Xã"),
+    (re.compile(r"h\s+"), "Huyện"),
+    (re.compile(r"q\s+"), "Quận"),
 ]
 # Matches where any pattern above matches: one test rules out most names having a kind at all.
-_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r, *_ in (*_FULL_RE, *_ABBR_RE)))
+_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r, *_ in (*_FULL_RE, *_ABBR_RE, *_LOOSE_RE)))
 _ABBR_FOLD = {"tp": "thanh pho", "tx": "thi xa", "tt": "thi tran", "h": "huyen",
-              "q": "quan", "p": "phuong", "x": "xa", "dk": "dac khu"}
+              "q": "quan", "p": "phuong", "f": "phuong", "x": "xa", "dk": "dac khu"}
+_ROMAN = {r: str(n) for n, r in enumerate(
+    ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv",
+     "xvi", "xvii", "xviii", "xix", "xx"]) if r}
 
 
 def _strip_marks_slowly(text: str) -> str:
@@ -94,8 +105,12 @@ def _flat(s: str) -> tuple[str, list[int] | None]:
     return "".join(chars), pos
 
 
-def _split(name: str) -> tuple[str | None, str, bool]:
-    """Split a leading kind off *name*; the flag is False for a guessed plain-ASCII word."""
+def _split(name: str) -> tuple[str | None, str, bool | None]:
+    """Split a leading kind off *name*.
+
+    The flag is True for a sure kind, False for a guess ("phuong Tan Binh", "P Tân Bình") and None
+    for a guess less likely than the whole name being a name ("Quan Thành", "xa An Sơn").
+    """
     s = unicodedata.normalize("NFC", name).strip()
     flat, pos = _flat(s)
     if not _ANY_KIND.match(flat):
@@ -111,7 +126,8 @@ def _split(name: str) -> tuple[str | None, str, bool]:
         words = " ".join(re.findall(r"\w+", s[:end].lower()))
         if words == " ".join(re.findall(r"\w+", _strip_marks(s[:end]))):
             if syllable and _strip_marks(rest) != rest.lower():
-                continue  # "Quan Thành": plain "Quan" is a name syllable, not "Quận"
+                # "Quan Thành" is a name, but "xa An Sơn" is Xã An Sơn: the whole name goes first
+                return kind, rest, None
             return kind, rest, False
         if words == kind.lower():
             return kind, rest, True
@@ -121,6 +137,12 @@ def _split(name: str) -> tuple[str | None, str, bool]:
             rest = s[(pos[m.end() - 1] + 1 if pos else m.end()) :].strip()
             if fold(rest):
                 return kind, rest, True
+    for regex, kind in _LOOSE_RE:
+        m = regex.match(flat)
+        if m:
+            rest = s[(pos[m.end() - 1] + 1 if pos else m.end()) :].strip()
+            if fold(rest):
+                return kind, rest, False
     return None, s, True
 
 
@@ -138,8 +160,8 @@ def split_kind(name: str) -> tuple[str | None, str]:
     >>> split_kind("quan thanh"), split_kind("Dac khu Con Dao")
     (('Quận', 'thanh'), ('Đặc khu', 'Con Dao'))
     """
-    kind, rest, _ = _split(name)
-    return kind, rest
+    kind, rest, certain = _split(name)
+    return (kind, rest) if certain is not None else (None, unicodedata.normalize("NFC", name).strip())
 
 
 def _key(text: str) -> str:
@@ -155,7 +177,7 @@ def name_key(name: str) -> str:
     >>> name_key("Khoẻ") == name_key("Khỏe"), name_key("Phường 01"), name_key("Xã")
     (True, '1', 'xa')
     >>> name_key("Xã Cây Trường II"), name_key("TX.  Dĩ An")
-    ('cay truong ii', 'di an')
+    ('cay truong 2', 'di an')
     """
     s = unicodedata.normalize("NFC", name).strip()
     flat, pos = _flat(s)
@@ -170,16 +192,31 @@ _GAPS_TABLE = {code: " " for code in range(0x250) if _NON_WORD.match(chr(code))}
 
 
 def _words_key(folded: str) -> str:
-    """Join folded words, dropping leading zeros from numeric ones."""
-    if "0" not in folded:  # no word to strip zeros from
-        return " ".join(folded.split())
-    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in folded.split())
+    """Join folded words, dropping leading zeros from numeric ones and writing Roman ones in digits.
+
+    A first word of several is never a numeral ("Vi Xuyên"), so it is kept as it is.
+
+    >>> _words_key("cay truong ii"), _words_key("phuong 01"), _words_key("vi xuyen"), _words_key("iv")
+    ('cay truong 2', 'phuong 1', 'vi xuyen', '4')
+    """
+    words = folded.split()
+    if "0" in folded:
+        words = [w.lstrip("0") or "0" if w.isdecimal() else w for w in words]
+    if ("i" in folded or "v" in folded or "x" in folded) and not _ROMAN.keys().isdisjoint(words):
+        words[len(words) > 1:] = [_ROMAN.get(w, w) for w in words[len(words) > 1:]]
+    return " ".join(words)
 
 
+@lru_cache(maxsize=16384)
 def _keys(name: str) -> tuple[str, ...]:
-    """Return the primary key of *name*, plus its unsplit key when the kind was a guess."""
+    """Return the likeliest key of *name*, then its other key when the kind was a guess.
+
+    Cached: a search compares the query with the same unit names again and again.
+    """
     _, rest, certain = _split(name)
-    return (_key(rest),) if certain else (_key(rest), _key(name))
+    if certain:
+        return (_key(rest),)
+    return (_key(rest), _key(name)) if certain is False else (_key(name), _key(rest))
 
 
 def _kind_fold(kind: str | None) -> str | None:
@@ -213,16 +250,19 @@ def match_names(
     >>> codes("Tân Bình", kind="p."), codes("Quan Thanh")  # plain "Quan" is not Quận after all
     (['1'], ['3'])
     """
-    _, qrest, certain = _split(query)
-    qkey = _key(qrest)
-    if not qkey:
+    qkind, _, _ = _split(query)
+    qkeys = _keys(query)
+    if not qkeys[-1]:
         return []
     pool = [(c, _keys(c.name)) for c in candidates]
-    found = [c for c, keys in pool if keys[0] == qkey]
+    found: list[UnitName] = []
+    for qkey in qkeys:
+        found = [c for c, keys in pool if keys[0] == qkey]
+        if found:
+            break
     if not found:
-        qkeys = {qkey} if certain else {qkey, _key(query)}
-        found = [c for c, keys in pool if qkeys.intersection(keys)]
-    want = _kind_fold(kind if kind is not None else split_kind(query)[0])
+        found = [c for c, keys in pool if not set(qkeys).isdisjoint(keys)]
+    want = _kind_fold(kind if kind is not None else qkind)
     if want and len(found) > 1:
         agree = [c for c in found if _kind_fold(c.kind or split_kind(c.name)[0]) == want]
         if agree:
@@ -230,10 +270,32 @@ def match_names(
     return found
 
 
+def _initials(key: str) -> str:
+    return "".join(w[0] for w in key.split())
+
+
+def parent_matches(hint: str, parent_code: str, parent_name: str) -> bool:
+    """Tell whether *hint* names a parent: by code, by name, or by its initials ("TDM", "Tp.HCM").
+
+    >>> parent_matches("TDM", "718", "Thành phố Thủ Dầu Một"), parent_matches("TP. HCM", "79", "Hồ Chí Minh")
+    (True, True)
+    >>> parent_matches("tx thu dau mot", "718", "Thành phố Thủ Dầu Một"), parent_matches("T", "7", "Tân An")
+    (True, False)
+    """
+    hint = hint.strip()
+    if hint == parent_code:
+        return True
+    hint_key, parent_key = name_key(hint), name_key(parent_name)
+    if not hint_key:
+        return False
+    return hint_key == parent_key or (
+        len(hint_key) > 1 and " " not in hint_key and " " in parent_key and hint_key == _initials(parent_key))
+
+
 def disambiguate(
     matches: list[UnitName], parent_hint: str | None, parents: Mapping[str, str]
 ) -> list[UnitName]:
-    """Keep the matches whose parent's name (or code) matches *parent_hint*, if any do.
+    """Keep the matches whose parent's name (or code, or initials) matches *parent_hint*, if any do.
 
     >>> m = [UnitName("25945", "Phường Tân Bình", "724"), UnitName("25900", "TT Tân Bình", "726")]
     >>> p = {"724": "Thành phố Dĩ An", "726": "Huyện Bắc Tân Uyên"}
@@ -241,15 +303,71 @@ def disambiguate(
     (['25945'], True)
     >>> [u.code for u in disambiguate(m, "726", p)], disambiguate(m, "Thuận An", p) == m
     (['25900'], True)
+    >>> [u.code for u in disambiguate(m, "BTU", p)]
+    ['25900']
     """
     hint = (parent_hint or "").strip()
-    hint_key = name_key(hint)
-    if not hint_key:
+    if not name_key(hint):
         return list(matches)
     kept = [
         m
         for m in matches
-        if m.parent_code is not None
-        and (m.parent_code == hint or name_key(parents.get(m.parent_code, "")) == hint_key)
+        if m.parent_code is not None and parent_matches(hint, m.parent_code, parents.get(m.parent_code, ""))
     ]
     return kept or list(matches)
+
+
+_QUALIFIER = re.compile(r"\s*[,;(/\u2013\u2014-]\s*")
+
+
+def split_qualifiers(query: str) -> tuple[str, list[str]]:
+    """Split a name from the places that qualify it, nearest first.
+
+    >>> split_qualifiers("Hiệp Thành, Thủ Dầu Một"), split_qualifiers("Hiệp Thành - TDM")
+    (('Hiệp Thành', ['Thủ Dầu Một']), ('Hiệp Thành', ['TDM']))
+    >>> split_qualifiers("P. Hiệp Thành (TP.TDM), Bình Dương"), split_qualifiers("Dĩ An")
+    (('P. Hiệp Thành', ['TP.TDM', 'Bình Dương']), ('Dĩ An', []))
+    """
+    parts = [p.strip(" )") for p in _QUALIFIER.split(query)]
+    parts = [p for p in parts if fold(p)]
+    return (parts[0], parts[1:]) if parts else (query, [])
+
+
+def narrow_by_parent(
+    query: str, candidates: list[UnitName], parent_hint: str, parents: Mapping[str, str]
+) -> list[UnitName]:
+    """Match *query* among the candidates under the parent *parent_hint* names.
+
+    The parent narrows before the kind word does: a feed's "Xã" may be a "Phường" today.
+    """
+    by_parent = disambiguate(match_names(split_kind(query)[1], candidates), parent_hint, parents)
+    return match_names(query, by_parent) or by_parent
+
+
+def find_names(
+    query: str, candidates: Iterable[UnitName], parents: Mapping[str, str], *,
+    parent_hint: str | None = None,
+) -> list[UnitName]:
+    """Return the candidates *query* names, however it is written, best first.
+
+    A query that matches nothing or several units as a whole is also read as a name qualified by
+    its parent ("Hiệp Thành, Thủ Dầu Một", "Hiệp Thành - TDM", "Hiệp Thành (TDM)"); *parents*
+    maps the candidates' parent codes to names.
+
+    >>> c = [UnitName("1", "Phường Tân Bình", "724"), UnitName("2", "Thị trấn Tân Bình", "726")]
+    >>> p = {"724": "Thành phố Dĩ An", "726": "Huyện Bắc Tân Uyên"}
+    >>> [u.code for u in find_names("Tân Bình - BTU", c, p)], [u.code for u in find_names("tan binh", c, p)]
+    (['2'], ['1', '2'])
+    """
+    candidates = list(candidates)
+    matches = match_names(query, candidates)
+    if parent_hint and len(matches) != 1:
+        matches = narrow_by_parent(query, candidates, parent_hint, parents)
+    if len(matches) == 1:
+        return matches
+    name, hints = split_qualifiers(query)
+    for hint in hints:
+        narrowed = narrow_by_parent(name, candidates, hint, parents)
+        if narrowed and (not matches or len(narrowed) < len(matches)):
+            return narrowed
+    return matches

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from boundaries.names import UnitName, disambiguate, match_names, name_key, split_kind
+from boundaries.names import UnitName, find_names, name_key, split_qualifiers
+
+COUNTRY_LEVEL = "country"  # a set's root level, when it has one: the country of its provinces
 
 UNIT_COLUMNS = (
     "boundary_set, code, level, depth, parent_code, kind, name, area_km2, population,"
+    " coalesce(props ->> 'population_source' = 'estimated', false) AS population_estimated,"
     " ST_X(label_point) AS lon, ST_Y(label_point) AS lat"
 )
 
@@ -30,6 +33,7 @@ class Unit:
     name: str
     area_km2: float
     population: int | None
+    population_estimated: bool  # apportioned by area from another layer, not an official figure
     lon: float
     lat: float
 
@@ -149,17 +153,14 @@ def find_units(
     session: Session, set_name: str, query: str, *, within: str | None = None,
     parent_hint: str | None = None,
 ) -> list[Unit]:
-    """Find units by name inside ``within`` (any depth), narrowed by a parent name when given."""
+    """Find units by name inside ``within`` (any depth), narrowed by a parent name given or written in."""
     if not name_key(query):
         return []
     candidates = descendants_of(session, set_name, within)
-    matches = match_names(query, candidates)
-    if parent_hint and len(matches) != 1:
-        # Narrow by the parent before the kind word: a feed's "Xã" may be a "Phường" today.
-        parents = {c.code: c.name for c in candidates}
-        parents.update(_names_of(session, set_name, {c.parent_code for c in candidates}))
-        by_parent = disambiguate(match_names(split_kind(query)[1], candidates), parent_hint, parents)
-        matches = match_names(query, by_parent) or by_parent
+    parents = {c.code: c.name for c in candidates}
+    if parent_hint or split_qualifiers(query)[1]:
+        parents.update(_names_of(session, set_name, {c.parent_code for c in candidates} - parents.keys()))
+    matches = find_names(query, candidates, parents, parent_hint=parent_hint)
     units = (get_unit(session, set_name, m.code) for m in matches)
     return [u for u in units if u is not None]
 

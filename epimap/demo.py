@@ -9,6 +9,7 @@ import click
 from sqlalchemy import text
 
 from boundaries.load import FieldMap, load_boundaries
+from boundaries.population import estimate_populations
 from epimap.context import AppContext, pass_app
 from epimap.db import Bind, session_scope
 
@@ -22,11 +23,18 @@ class BoundaryLoad:
     level: str
     fields: FieldMap
     by_containment: bool = False
+    merge: bool = False
 
+
+COUNTRY = FieldMap(code="country_code", name="country_name", kind="country_type")
+PROVINCES = FieldMap(code="prov_code", name="prov_name", kind="prov_type", parent="country_code")
 
 BINH_DUONG_2021 = (
+    # The country and its 63 provinces (simplified), then Bình Dương's own detailed outline.
+    BoundaryLoad("boundaries/vn_country_odv.geojson", "vn2021", "country", COUNTRY),
+    BoundaryLoad("boundaries/vn2021/provinces_63_odv.geojson", "vn2021", "province", PROVINCES),
     BoundaryLoad("boundaries/vn2021/74_binh_duong_province.geojson", "vn2021", "province",
-                 FieldMap(code="prov_code", name="prov_name", kind="prov_type")),
+                 FieldMap(code="prov_code", name="prov_name", kind="prov_type"), merge=True),
     BoundaryLoad("boundaries/vn2021/74_binh_duong_districts.geojson", "vn2021", "district",
                  FieldMap(code="dist_code", name="dist_name", kind="dist_type", parent="prov_code")),
     # The 2011 commune polygons carry their 2011 district; today's district is the one that
@@ -36,12 +44,20 @@ BINH_DUONG_2021 = (
 )
 
 NGHE_AN_2025 = (
+    BoundaryLoad("boundaries/vn_country_odv.geojson", "vn2025", "country", COUNTRY),
+    BoundaryLoad("boundaries/vn2025/provinces_34_odv_2025.geojson", "vn2025", "province", PROVINCES),
     BoundaryLoad("boundaries/vn2025/40_nghe_an_province_2025.geojson", "vn2025", "province",
-                 FieldMap(code="prov_code", name="prov_name", kind="prov_type")),
+                 FieldMap(code="prov_code", name="prov_name", kind="prov_type"), merge=True),
     BoundaryLoad("boundaries/vn2025/wards_40_nghe_an_2025.geojson", "vn2025", "commune",
                  FieldMap(code="ward_code_gso2025", name="ward_name_gso", parent="prov_code",
                           population="population")),
 )
+
+# 2021 communes have no official population here: each gets the 2025 wards' populations shared by
+# the area they overlap (marked estimated), so per-100,000 rates and risk levels work in both sets.
+POPULATION_ESTIMATES = {
+    "vn2021": ("boundaries/vn2025/wards_79_former_binh_duong_2025.geojson", "commune", "population"),
+}
 
 DEMOS = {"binh-duong": BINH_DUONG_2021, "nghe-an-2025": NGHE_AN_2025}
 
@@ -73,13 +89,17 @@ def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope:
 
 
 def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
-    """Load every boundary file of a demo; return the number of units loaded."""
+    """Load every boundary file of a demo, then estimated populations; return the units loaded."""
     total = 0
     for item in loads:
         result = load_boundaries(bind, data_dir / item.file, set_name=item.set_name,
                                  level=item.level, fields=item.fields,
-                                 by_containment=item.by_containment)
+                                 by_containment=item.by_containment, merge=item.merge)
         total += result.units
+    if loads and loads[0].set_name in POPULATION_ESTIMATES:
+        file, level, field = POPULATION_ESTIMATES[loads[0].set_name]
+        estimate_populations(bind, data_dir / file, set_name=loads[0].set_name, level=level,
+                             population_field=field)
     return total
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from boundaries.queries import COUNTRY_LEVEL
 from ingest.coords import VIETNAM_BBOX
 from layers.versions import Scope
 
@@ -27,7 +28,7 @@ WITH RECURSIVE chain AS (
     WHERE boundary_set = :s AND level = :lowest
     UNION ALL
     SELECT c.leaf, p.code, p.parent_code, p.level FROM chain c
-    JOIN admin_unit p ON p.boundary_set = :s AND p.code = c.parent_code
+    JOIN admin_unit p ON p.boundary_set = :s AND p.code = c.parent_code AND p.level <> :country
 )
 SELECT leaf AS code, jsonb_object_agg(level, code) AS units FROM chain GROUP BY leaf
 """
@@ -139,7 +140,8 @@ def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = Tru
     params = {"s": scope.boundary_set, "lowest": scope.lowest, "scope": scope.code,
               "scope_level": scope.level, "metres": NEAREST_UNIT_METRES, "degrees": NEAREST_UNIT_DEGREES,
               "vertices": PIECE_VERTICES, "polygons": polygons,
-              "outside": "outside_province" if scope.depth == 0 else "out_of_scope"}
+              "outside": "outside_province" if scope.code == scope.province else "out_of_scope",
+              "country": COUNTRY_LEVEL}
     session.execute(text("DROP TABLE IF EXISTS unit_chain; DROP TABLE IF EXISTS unit_piece"))
     session.execute(text(_UNIT_CHAIN), params)
     session.execute(text(_UNIT_PIECES), params)

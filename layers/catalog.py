@@ -239,6 +239,7 @@ def _stat_columns(stats: dict) -> dict[str, tuple[str, ...]]:
     units = _need(stats, "unit_columns", "statistics")
     columns = {"commune": _need(units, "commune", "statistics.unit_columns"),
                "district": _need(units, "district", "statistics.unit_columns"),
+               "province": units.get("province") or [],  # optional: province-level feeds
                **{role: _need(stats, f"{role}_column", "statistics") for role in ("date", "value", "metric")}}
     return {k: _aliases(v, f"statistics.{k}") for k, v in columns.items()}
 

@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
+from boundaries.queries import COUNTRY_LEVEL
 from epimap.db import fetch_rows
 from epimap.knn import MAX_LATITUDE, METRES_PER_DEGREE_LAT_MIN, METRES_PER_DEGREE_LON_EQUATOR, SAFETY
 from layers.catalog import Layer
@@ -162,11 +163,22 @@ class Area:
     geometry: BaseGeometry | None
 
 
+# The set's top units below the country that are filled in (have units below them): the country's
+# other provinces are drawn on its map, but nothing is known inside them. A set of one level: all.
+_AREA_UNITS = """
+WITH top AS (
+    SELECT u.geom, EXISTS (SELECT 1 FROM admin_unit c WHERE c.boundary_set = u.boundary_set
+                           AND c.parent_code = u.code) AS filled
+    FROM admin_unit u WHERE u.boundary_set = :s AND u.depth = (
+        SELECT min(depth) FROM admin_unit WHERE boundary_set = :s AND level <> :country)
+), area AS (SELECT geom FROM top WHERE filled OR NOT EXISTS (SELECT 1 FROM top WHERE filled))
+"""
+
+
 def load_area(db: Session | Connection, set_name: str) -> Area:
-    """Read the union of a set's top-level units (None when the set has none)."""
-    wkb = db.execute(text(
-        "SELECT ST_AsBinary(ST_Union(geom)) FROM admin_unit WHERE boundary_set = :s AND depth = 0"),
-        {"s": set_name}).scalar()
+    """Read the union of a set's filled-in top-level units (None when the set has none)."""
+    wkb = db.execute(text(_AREA_UNITS + "SELECT ST_AsBinary(ST_Union(geom)) FROM area"),  # noqa: S608
+                     {"s": set_name, "country": COUNTRY_LEVEL}).scalar()
     geometry = shapely.from_wkb(bytes(wkb)) if wkb else None
     if geometry is not None:
         shapely.prepare(geometry)
@@ -191,6 +203,6 @@ def within_area(db: Session | Connection, area: Area, lon: float, lat: float, me
     if degrees * metres_per_degree_floor(lat, metres) > metres:
         return False
     return bool(db.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM admin_unit WHERE boundary_set = :s AND depth = 0 AND"
+        _AREA_UNITS + "SELECT EXISTS (SELECT 1 FROM area WHERE"  # noqa: S608
         " ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :m))"),
-        {"s": area.set_name, "x": lon, "y": lat, "m": metres}).scalar())
+        {"s": area.set_name, "x": lon, "y": lat, "m": metres, "country": COUNTRY_LEVEL}).scalar())

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from boundaries.queries import ancestors, get_unit, set_levels
+from boundaries.queries import COUNTRY_LEVEL, ancestors, get_unit, set_levels
 from epimap.errors import Problem
 from layers.catalog import Layer
 from layers.overview import build_overview
@@ -70,7 +70,8 @@ def resolve_scope(session: Session, set_name: str, code: str) -> Scope:
     if unit is None:
         raise Problem("unknown_scope", f"Không có đơn vị hành chính mã {code} ({set_name}).",
                         f"No administrative unit with code {code} in {set_name}.")
-    top = (ancestors(session, unit) or [unit])[0]
+    chain = [u for u in (*ancestors(session, unit), unit) if u.level != COUNTRY_LEVEL]
+    top = (chain or [unit])[0]  # the province: a set's country root holds no VN-2000 zone
     return Scope(set_name, unit.code, unit.level, unit.depth, unit.name,
                  tuple(set_levels(session, set_name)), top.code)
 

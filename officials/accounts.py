@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from boundaries.queries import Unit, get_unit
+from boundaries.queries import COUNTRY_LEVEL, Unit, get_unit
 from epimap.errors import EpimapError
 from officials.audit import Where, record
 
@@ -249,8 +249,15 @@ def units_within(session: Session, set_name: str, code: str) -> list[str]:
 
 
 def is_top_level(session: Session, principal: Principal) -> bool:
-    """Tell whether the principal's unit has no parent (it sees the whole set)."""
-    return scope_unit(session, principal).parent_code is None
+    """Tell whether the principal's unit is the top of its portal: no parent, or a province.
+
+    The country root only groups the provinces, and a province's command centre runs its portal.
+    """
+    unit = scope_unit(session, principal)
+    if unit.parent_code is None:
+        return True
+    parent = get_unit(session, unit.boundary_set, unit.parent_code)
+    return parent is not None and parent.level == COUNTRY_LEVEL
 
 
 # ------------------------------------------------------------------------------------- accounts

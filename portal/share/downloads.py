@@ -30,7 +30,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 
-from boundaries.queries import Unit, set_levels
+from boundaries.queries import COUNTRY_LEVEL, Unit, set_levels
 from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
 from layers.catalog import Layer
 from layers.meta import layer_state
@@ -147,7 +147,8 @@ def _export(layer_id: str) -> Export:
                        f"Layer '{layer.title_en}' has no such publication.")
     rows = features(session, layer, as_of=publication.id, unit=(unit.level, unit.code) if unit else None,
                     reader=readable.reader)
-    levels = tuple(reversed(set_levels(session, publication.boundary_set)))
+    levels = tuple(level for level in reversed(set_levels(session, publication.boundary_set))
+                   if level != COUNTRY_LEVEL)  # features carry no country code: there is one
     return Export(layer, publication, unit, levels, rows, pinned=bool(raw))
 
 

@@ -22,14 +22,16 @@ def _count(connection, set_name: str, level: str) -> int:
 
 
 def test_demo_sets_have_every_level(connection):
-    assert _count(connection, "vn2021", "province") == 1
+    assert _count(connection, "vn2021", "country") == 1
+    assert _count(connection, "vn2021", "province") == 63
     assert _count(connection, "vn2021", "district") == 9
     assert _count(connection, "vn2021", "commune") == 88  # 89 polygons, Đông Hòa in two parts
-    assert _count(connection, "vn2025", "province") == 1
+    assert _count(connection, "vn2025", "country") == 1
+    assert _count(connection, "vn2025", "province") == 34
     assert _count(connection, "vn2025", "commune") == 130
     levels = dict(connection.execute(text("SELECT name, levels FROM boundary_set")).all())
-    assert levels == {"vn2021": ["province", "district", "commune"],
-                      "vn2025": ["province", "commune"]}
+    assert levels == {"vn2021": ["country", "province", "district", "commune"],
+                      "vn2025": ["country", "province", "commune"]}
 
 
 def test_every_unit_links_to_an_existing_parent(connection):
@@ -39,8 +41,22 @@ def test_every_unit_links_to_an_existing_parent(connection):
         " WHERE c.depth > 0 AND p.code IS NULL")).all()
     assert orphans == []
     roots = connection.execute(text(
-        "SELECT boundary_set, code FROM admin_unit WHERE depth = 0 ORDER BY 1")).all()
-    assert [tuple(r) for r in roots] == [("vn2021", "74"), ("vn2025", "40")]
+        "SELECT boundary_set, code, level FROM admin_unit WHERE depth = 0 ORDER BY 1")).all()
+    assert [tuple(r) for r in roots] == [("vn2021", "VN", "country"), ("vn2025", "VN", "country")]
+
+
+def test_the_demo_province_keeps_its_detailed_outline_among_the_countrys(connection):
+    """Bình Dương and Nghệ An are merged over the simplified ODV provinces, keeping their parent."""
+    rows = connection.execute(text(
+        "SELECT boundary_set, code, parent_code, name, ST_NPoints(geom) AS points FROM admin_unit"
+        " WHERE level = 'province' AND code IN ('74', '40', '79') ORDER BY 1, 2")).all()
+    found = {(r.boundary_set, r.code): r for r in rows}
+    assert set(found) == {("vn2021", "74"), ("vn2021", "40"), ("vn2021", "79"), ("vn2025", "40"),
+                          ("vn2025", "79")}  # Bình Dương is part of Hồ Chí Minh City since 2025
+    assert all(r.parent_code == "VN" for r in rows)
+    assert found["vn2021", "74"].name == "Tỉnh Bình Dương"
+    assert found["vn2021", "74"].points > 5 * found["vn2021", "40"].points  # the detailed outline
+    assert found["vn2025", "79"].name == "Thành phố Hồ Chí Minh"
 
 
 def test_communes_are_reassigned_to_the_district_containing_them(connection):

@@ -294,13 +294,18 @@ def test_name_key_equivalences(a: str, b: str) -> None:
     assert name_key(a) == name_key(b)
 
 
-def test_name_key_keeps_roman_numerals() -> None:
-    assert name_key("Xã Cây Trường II") == "cay truong ii"
+def test_name_key_writes_roman_numerals_in_digits() -> None:
+    assert name_key("Xã Cây Trường II") == name_key("Cây Trường 2") == "cay truong 2"
+    assert name_key("Vi Xuyên") == "vi xuyen"  # a first word is a name, not a numeral
+
+
+ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "x": "10"}
 
 
 def _reference_key(name: str) -> str:
     """Return the key of a name without a kind word, from fold alone (no table shortcuts)."""
-    return " ".join(w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(name).split())
+    words = [w.lstrip("0") or "0" if w.isdecimal() else w for w in fold(name).split()]
+    return " ".join(ROMAN.get(w, w) if i else w for i, w in enumerate(words))
 
 
 @pytest.mark.parametrize("name", [

@@ -31,3 +31,14 @@ def test_missing_query_is_a_400_in_both_languages(client):
     response = client.get("/api/units")
     assert response.status_code == 400
     assert response.json["error_vi"] and response.json["error_en"]
+
+
+def test_search_takes_spellings_as_people_type_them(client):
+    """Short type words, F. for Phường, Arabic for Roman numerals, a name qualified by its district."""
+    assert _codes(client, {"q": "F.Hiệp Thành"}) == ["25741"]
+    assert _codes(client, {"q": "P Hiệp Thành"}) == ["25741"]
+    assert _codes(client, {"q": "xa An Son"}) == _codes(client, {"q": "Xã An Sơn"}) != []
+    assert _codes(client, {"q": "Cây Trường 2"}) == _codes(client, {"q": "Xã Cây Trường II"}) != []
+    assert _codes(client, {"q": "Hiệp Thành, Thủ Dầu Một"}) == ["25741"]
+    assert _codes(client, {"q": "Tân Bình - DA"}) == ["25945"]
+    assert _codes(client, {"q": "An Bình (Dĩ An)"}) == ["25960"]
