@@ -117,6 +117,8 @@ def run_queued(bind: Bind, settings: Settings, catalog: Catalog) -> int:
         try:
             run_job(bind, settings, catalog, job["task_name"], job["args"])
             status = "succeeded"
+        except Exception:  # as a worker does: the job has written its error; log, go on
+            log.exception("job %s (%s) failed", job["id"], job["task_name"])
         finally:
             with session_scope(bind) as session:
                 session.execute(text("SELECT procrastinate_finish_job_v1(:i,"

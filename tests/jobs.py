@@ -38,3 +38,17 @@ def with_worker(app: Flask) -> Flask:
     """Give an app the test client that runs queued jobs after each request."""
     app.test_client_class = WorkingClient
     return app
+
+
+def job_outcome(client, accepted, headers: dict[str, str]):
+    """Follow a feed-API answer: a 202 is checked (``Location``, ``job``) and its job URL asked.
+
+    The jobs ran after the POST (:class:`WorkingClient`), so the job's answer is final: 200 with
+    the report, or the error.  Any other answer (401, 403, 404, 400) is returned as it is.
+    """
+    if accepted.status_code != 202:
+        return accepted
+    location = accepted.headers["Location"]
+    assert accepted.json["job"] == location and accepted.headers["Retry-After"]
+    assert accepted.json["done"] is False and accepted.json["phase"] == "queued"
+    return client.get(location, headers=headers)
