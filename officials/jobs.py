@@ -78,7 +78,8 @@ async def recover_stalled(app: Any, bind: Bind, stalled_after: float) -> int:
 
 
 async def work(settings: Settings, catalog: Catalog, *, concurrency: int = 1, heartbeat: float = 10.0,
-               stalled_after: float = 30.0, stalled_check: float = 10.0) -> None:
+               stalled_after: float = 30.0, stalled_check: float = 10.0,
+               install_signal_handlers: bool = True) -> None:
     """Run jobs until stopped (SIGINT/SIGTERM let the current job finish), recovering stalled ones."""
     engine = make_engine(settings)
     app = job_app(settings, catalog, engine)
@@ -93,7 +94,8 @@ async def work(settings: Settings, catalog: Catalog, *, concurrency: int = 1, he
         try:
             await app.run_worker_async(queues=[queue.QUEUE], concurrency=concurrency, name="epimap",
                                        update_heartbeat_interval=heartbeat,
-                                       stalled_worker_timeout=stalled_after)
+                                       stalled_worker_timeout=stalled_after,
+                                       install_signal_handlers=install_signal_handlers)
         finally:
             watcher.cancel()
             engine.dispose()
