@@ -40,7 +40,7 @@ CURRENT_MAX_AGE = 15  # an answer naming the current publication: a publish show
 READS = ("GET", "HEAD", "OPTIONS")
 ALLOW_METHODS = "GET, HEAD, OPTIONS"
 ALLOW_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range"
-EXPOSE_HEADERS = "Content-Disposition, ETag, Location, Retry-After"
+EXPOSE_HEADERS = "Content-Disposition, ETag, Retry-After"
 PREFLIGHT_MAX_AGE = "86400"
 CORS_HEADERS = tuple(f"Access-Control-{name}" for name in ("Allow-Origin", "Expose-Headers", "Allow-Methods",
                                                            "Allow-Headers", "Max-Age"))
