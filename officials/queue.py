@@ -28,6 +28,7 @@ from epimap.errors import EpimapError
 QUEUE = "feeds"
 PREVIEW_TASK = "epimap.preview_upload"
 PUBLISH_TASK = "epimap.publish_upload"
+PHASES = ("queued", "reading", "locating", "comparing", "publishing", "done", "failed")
 FINISHED = ("done", "failed")
 WRITE_EVERY = 1.0  # seconds between two progress writes of one phase
 # Where each phase starts, in percent; reading goes from 5 to 75 by the rows read.
