@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import text
 
@@ -67,3 +69,29 @@ def test_a_feed_the_job_cannot_read_shows_why_in_both_languages(console_app, con
     assert error.job_error["vi"] in page and error.job_error["en"] in english
     assert connection.execute(text("SELECT action FROM audit_event ORDER BY id DESC LIMIT 1")).scalar() \
         == "upload_failed"
+
+
+def test_a_large_feed_is_accepted_at_once_and_read_by_its_job_only(console, connection, tmp_path):
+    """The finding: a 200,000-row CSV under the size limit timed the web worker out; now it is queued."""
+    from tests.portal.console.helpers import make_token
+
+    console.run_jobs_after = False
+    path = tmp_path / "lon.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Mã,Tên nhà thuốc,Vĩ độ,Kinh độ,Giờ mở cửa,Địa chỉ\n")
+        for i in range(200_000):
+            lat, lon = 10.98 + (i % 500) * 0.0001, 106.65 + (i // 500) * 0.0001
+            out.write(f"NT-{i:06d},Nhà thuốc số {i} của phường Hiệp Thành,{lat:.6f},{lon:.6f},07:00-21:00,"
+                      f"Số {i} đường Yersinia phường Hiệp Thành\n")
+    assert 25 * 2**20 < path.stat().st_size < 50 * 2**20
+    headers = {"Authorization": f"Bearer {make_token(connection, 'publisher', '74')}"}
+    started = time.monotonic()
+    with path.open("rb") as handle:
+        accepted = console.post("/api/layers/pharmacies/feeds?publish=1", headers=headers,
+                                data={"file": (handle, path.name)}, content_type="multipart/form-data")
+    assert time.monotonic() - started < 10  # stored and queued: nothing near gunicorn's 30 s
+    assert accepted.status_code == 202 and accepted.json["phase"] == "queued"
+    running = console.get(accepted.headers["Location"], headers=headers)
+    assert running.status_code == 202 and running.json["done"] is False and running.headers["Retry-After"]
+    assert connection.execute(text("SELECT report FROM feed_upload WHERE id = :i"),
+                              {"i": accepted.json["upload"]}).scalar() is None  # not read by the request
