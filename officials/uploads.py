@@ -135,6 +135,9 @@ def preview_job(bind: Bind, settings: Settings, catalog: Catalog, args: dict[str
     principal, where = _who(args)
     with session_scope(bind) as session:
         upload = get_upload(session, args["upload_id"])
+    if upload is not None and upload.status == "publishing" and args.get("publish") is not None:
+        worker_lost(bind, upload.id, "publish")  # a retry of a job whose publication was cut short
+        return
     if upload is None or upload.status != "queued":
         return  # already previewed (a retried job that had finished its work)
     layer = feed_layer(upload.layer_id, catalog)
@@ -179,6 +182,7 @@ def preview_job(bind: Bind, settings: Settings, catalog: Catalog, args: dict[str
             queue.finish(session, upload.id, Unprocessable(*REJECTED), code="rejected_rows")
             return
         _claim(session, upload.id)
+        session.execute(text("UPDATE feed_upload SET job_kind = 'publish' WHERE id = :i"), {"i": upload.id})
     publish_job(bind, settings, catalog, {**args, **publish, "force": False})
 
 

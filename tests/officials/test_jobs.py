@@ -188,3 +188,22 @@ def test_progress_is_written_at_a_bounded_rate_and_percent_follows_the_phase():
     assert progress.written_at == 0.0
     progress("locating", 3)  # a new phase is always written
     assert progress.written_at == 0.5 and progress.phase == "locating"
+
+
+def test_a_retried_feed_api_job_cut_short_while_publishing_publishes_nothing(connection, job_settings,
+                                                                             tmp_path):
+    path = pharmacy_feed(tmp_path / "a.csv", places(connection))
+    publish = {"note": None, "legal_ref": None}
+    with path.open("rb") as handle:
+        upload = uploads.queue_preview(connection, job_settings, WHO, "pharmacies", handle, path.name, HERE,
+                                       catalog=default_catalog(), publish=publish)
+    # As a killed worker leaves it: previewed and claimed for the publication, which never committed.
+    connection.execute(text("UPDATE feed_upload SET status = 'publishing', job_phase = 'publishing'"
+                            " WHERE id = :i"), {"i": upload.id})
+    before = connection.execute(text("SELECT count(*) FROM publication")).scalar()
+    args = {"principal": vars(WHO), "where": vars(HERE), "upload_id": upload.id, "publish": publish}
+    uploads.preview_job(connection, job_settings, default_catalog(), args)  # the retry
+    found = connection.execute(text("SELECT status, job_phase, job_error ->> 'code' FROM feed_upload"
+                                    " WHERE id = :i"), {"i": upload.id}).one()
+    assert tuple(found) == ("previewed", "failed", "worker_lost")
+    assert connection.execute(text("SELECT count(*) FROM publication")).scalar() == before
