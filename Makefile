@@ -9,9 +9,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup system assets db demo lint bench bench-smoke clean
 
+# The job worker (feed previews and publications) runs beside gunicorn and stops with it.
 run: setup demo
+	$(BIN)/epimap worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
 
+# The tests run the queued jobs themselves, or start `epimap worker` processes (tests/officials/test_jobs.py).
 test: setup db
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -22,6 +22,7 @@ PACKAGE_COMMANDS = {
     "demo": "epimap.demo:demo_cli",
     "ingest": "ingest.cli:ingest_command",
     "layers": "layers.cli:layers_cli",
+    "worker": "officials.cli:worker_command",
 }
 
 

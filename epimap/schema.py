@@ -304,9 +304,18 @@ feed_upload = Table(
     Column("publication_id", BigInteger, ForeignKey("publication.id", ondelete="SET NULL")),
     Column("decided_by", Text),
     Column("decided_at", DateTime(timezone=True)),
+    # 0012: the upload's latest background job (officials/jobs.py) and how far it got.
+    Column("job_id", BigInteger),
+    Column("job_kind", Text),
+    Column("job_phase", Text),
+    Column("job_rows", Integer, nullable=False, server_default=text("0")),
+    Column("job_percent", SmallInteger, nullable=False, server_default=text("0")),
+    Column("job_error", JSONB),
+    Column("job_updated_at", DateTime(timezone=True)),
     CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="feed_upload_sha256_check"),
-    CheckConstraint("status IN ('previewed', 'publishing', 'published', 'discarded', 'failed')",
+    CheckConstraint("status IN ('queued', 'previewed', 'publishing', 'published', 'discarded', 'failed')",
                     name="feed_upload_status_check"),
+    CheckConstraint("job_percent BETWEEN 0 AND 100", name="feed_upload_job_percent_check"),
 )
 Index("feed_upload_layer_idx", feed_upload.c.layer_id, feed_upload.c.id.desc())
 

@@ -37,6 +37,7 @@ class Settings:
     max_upload_mb: int = 50
     data_licence: str = "CC BY 4.0"  # stated in downloads, snapshots and embeds
     source_authority: str = "CDC Bình Dương"  # the issuing authority credited in embeds and downloads
+    snapshot_renders: int = 2  # map images drawn at once per app process; more wait, then a 503
     stale_days: int = 7
     api_rate_limit: str = "120/minute"  # per client IP over /api/; empty: no limit
     # Officials' console (portal/console): empty secret_key -> a random key kept in var_dir/secret_key;

@@ -65,6 +65,9 @@ class IngestOptions:
     preview_base: int | None = NO_PREVIEW
     # Sees the staged snapshot before it is published or thrown away (e.g. to list the diff).
     inspect: Callable[[Session, Layer, Scope], None] | None = None
+    # Told the phase (reading, locating, comparing, publishing) and the rows read so far: every
+    # 1,000 rows while reading and once per later phase (a background job records it).
+    on_progress: Callable[[str, int], None] | None = None
 
 
 def sha256_of(path: Path) -> str:
@@ -152,6 +155,20 @@ def with_progress(items: Iterator[T], enabled: bool, every: int = 1000) -> Itera
     finally:
         if bar is not None:
             bar.close()
+
+
+def reported(items: Iterator[T], on_progress: Callable[[str, int], None] | None,
+             every: int = 1000) -> Iterator[T]:
+    """Yield the items, telling ``on_progress("reading", count)`` every ``every`` items."""
+    if on_progress is None:
+        yield from items
+        return
+    count = 0
+    for count, item in enumerate(items, 1):
+        if count % every == 0:
+            on_progress("reading", count)
+        yield item
+    on_progress("reading", count)
 
 
 def kept_from_gc(items: Iterator[T], every: int = FREEZE_EVERY) -> Iterator[T]:
@@ -242,12 +259,15 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         savepoint = session.begin_nested()
         columns: dict[str, str | None] = {}
         rows = _staged_rows(path, layer, catalog, options, report, scope, columns)
-        stage(session, kept_from_gc(with_progress(rows, options.progress)))
+        stage(session, kept_from_gc(with_progress(reported(rows, options.on_progress), options.progress)))
+        tell = options.on_progress or (lambda phase, rows: None)
+        tell("locating", len(report.rows))
         polygons = layer.kind.areas
         index_points(session, polygons)
         resolve_named_units(session, _Resolver(session, scope))
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
         _apply_locations(report, session, rejected, columns, polygons)
+        tell("comparing", len(report.rows))
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:
             options.inspect(session, layer, scope)
@@ -255,6 +275,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         report.refused = _refusal(report, report.diff.removed / current if current else 0.0,
                                   options.force)
         if report.refused is None and not options.dry_run:
+            tell("publishing", len(report.rows))
             info = PublishInfo(author=options.author, source_name=name, source_sha256=report.sha256,
                                note=options.note, legal_ref=options.legal_ref,
                                rejected=len(report.rejected))

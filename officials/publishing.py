@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,11 +37,10 @@ from epimap.errors import EpimapError, NotFound, Problem
 from epimap.settings import Settings
 from ingest.errors import ValueProblem
 from ingest.layer_feed import ingest_layer_feed
-from ingest.pipeline import IngestOptions, sha256_of
+from ingest.pipeline import IngestOptions
 from ingest.report import Report, RowResult
 from ingest.rows import typed_value
 from layers.catalog import Catalog, Layer, default_catalog
-from layers.meta import layer_state
 from layers.rollback import rollback
 from layers.statistics import value_count
 from layers.store import get_publication
@@ -170,11 +170,24 @@ class Upload:
     publication_id: int | None
     decided_by: str | None
     decided_at: datetime | None
+    job_id: int | None = None
+    job_kind: str | None = None  # the latest job: preview or publish (officials.queue)
+    job_phase: str | None = None
+    job_rows: int = 0
+    job_percent: int = 0
+    job_error: dict[str, Any] | None = None
+    job_updated_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        """Tell whether the upload's job is queued or under way."""
+        return self.job_phase is not None and self.job_phase not in ("done", "failed")
 
 
 _UPLOAD_COLUMNS = ("id, layer_id, file_name, sha256, size_bytes, author, account_id, token_id, boundary_set,"
                    " scope_code, created_at, status, base_publication, report, changes, publication_id,"
-                   " decided_by, decided_at")
+                   " decided_by, decided_at, job_id, job_kind, job_phase, job_rows, job_percent, job_error,"
+                   " job_updated_at")
 
 
 def get_upload(session: Session, upload_id: int) -> Upload | None:
@@ -287,7 +300,7 @@ def list_changes(session: Session, layer: Layer, scope: Scope, limit: int = CHAN
 # ------------------------------------------------------------------------------------- upload
 
 
-def _layer(layer_id: str, catalog: Catalog | None, *, features: bool = False) -> Layer:
+def feed_layer(layer_id: str, catalog: Catalog | None, *, features: bool = False) -> Layer:
     """Return a layer of the catalogue (default: the bundled one), of features if asked, or a 404."""
     layer = (catalog or default_catalog()).layer(layer_id)
     if layer is None or (features and not layer.kind.has_features):
@@ -302,129 +315,21 @@ def preview_changes(session: Session, layer: Layer, scope: Scope) -> dict[str, A
     return list_value_changes(session, scope, CHANGES_LISTED)
 
 
-def _ingest(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code: str, *, author: str,
-            file_name: str, dry_run: bool, max_bytes: int, note: str | None = None,
-            legal_ref: str | None = None, force: bool = False, changes: dict[str, Any] | None = None,
-            catalog: Catalog | None = None, preview_base: int | None = NO_PREVIEW) -> Report:
+def ingest_upload(bind: Bind, path: Path, layer: Layer, principal_set: str, scope_code: str, *, author: str,
+                  file_name: str, dry_run: bool, max_bytes: int, note: str | None = None,
+                  legal_ref: str | None = None, force: bool = False, changes: dict[str, Any] | None = None,
+                  catalog: Catalog | None = None, preview_base: int | None = NO_PREVIEW,
+                  on_progress: Callable[[str, int], None] | None = None) -> Report:
+    """Ingest a stored upload in a unit (a dry run listing its ``changes``, or a publication)."""
     def inspect(session: Session, staged_layer: Layer, scope: Scope) -> None:
         if changes is not None:
             changes.update(preview_changes(session, staged_layer, scope))
 
     options = IngestOptions(set_name=principal_set, scope_code=scope_code, author=author, dry_run=dry_run,
                             force=force, note=note, legal_ref=legal_ref, max_bytes=max_bytes,
-                            source_name=file_name, inspect=inspect, preview_base=preview_base)
+                            source_name=file_name, inspect=inspect, preview_base=preview_base,
+                            on_progress=on_progress)
     return ingest_layer_feed(bind, path, layer.id, catalog or default_catalog(), options)
-
-
-def preview_upload(bind: Bind, settings: Settings, principal: Principal, layer_id: str, stream: IO[bytes],
-                   file_name: str | None, where: Where, *, catalog: Catalog | None = None) -> Upload:
-    """Store an uploaded feed and preview it (a dry run in the principal's unit); return the upload.
-
-    A file the ingest cannot read at all raises :class:`Unprocessable` (audited as ``upload_failed``).
-    """
-    require_role(principal, "editor")
-    layer = _layer(layer_id, catalog)
-    name = safe_file_name(file_name)
-    max_bytes = settings.max_upload_mb * 2**20
-    path, sha, size = store_upload(stream, upload_dir(settings), max_bytes)
-    with session_scope(bind) as session:
-        base = layer_state(session, layer).publication
-    changes = Changes().as_dict()
-    try:
-        report = _ingest(bind, path, layer, principal.boundary_set, principal.scope_code,
-                         author=principal.actor, file_name=name, dry_run=True, max_bytes=max_bytes,
-                         changes=changes, catalog=catalog)
-    except Problem as exc:
-        with session_scope(bind) as session:
-            record(session, principal.actor, "upload_failed", where, target=f"layer:{layer.id}",
-                   details=principal.audit_details(file=name, sha256=sha, size=size, code=exc.code))
-        raise feed_problem(exc) from exc
-    with session_scope(bind) as session:
-        upload_id = session.execute(text(
-            "INSERT INTO feed_upload (layer_id, file_name, sha256, size_bytes, author, account_id, token_id,"
-            " boundary_set, scope_code, status, base_publication, report, changes) VALUES (:l, :f, :sha,"
-            " :size, :author, :a, :t, :s, :c, 'previewed', :base, CAST(:report AS jsonb),"
-            " CAST(:changes AS jsonb)) RETURNING id"),
-            {"l": layer.id, "f": name, "sha": sha, "size": size, "author": principal.actor,
-             "a": principal.account_id, "t": principal.token_id, "s": principal.boundary_set,
-             "c": principal.scope_code, "base": base,
-             "report": json.dumps(report.as_dict(), ensure_ascii=False, default=str),
-             "changes": json.dumps(changes, ensure_ascii=False, default=str)}).scalar_one()
-        counts = report.as_dict()["counts"]
-        record(session, principal.actor, "upload", where, target=f"upload:{upload_id}",
-               details=principal.audit_details(layer=layer.id, file=name, sha256=sha, size=size,
-                                               accepted=counts["accepted"], rejected=counts["rejected"]))
-        return get_upload(session, upload_id)  # type: ignore[return-value]
-
-
-def _claim(bind: Bind, upload_id: int) -> bool:
-    """Move an upload from previewed to publishing; False when someone else already did."""
-    with session_scope(bind) as session:
-        claimed = session.execute(text("UPDATE feed_upload SET status = 'publishing' WHERE id = :i"
-                                       " AND status = 'previewed' RETURNING id"), {"i": upload_id}).first()
-        return claimed is not None
-
-
-def _release(bind: Bind, upload_id: int) -> None:
-    with session_scope(bind) as session:
-        session.execute(text("UPDATE feed_upload SET status = 'previewed' WHERE id = :i"
-                             " AND status = 'publishing'"), {"i": upload_id})
-
-
-def publish_upload(bind: Bind, settings: Settings, principal: Principal, upload_id: int, where: Where, *,
-                   note: str | None = None, legal_ref: str | None = None, force: bool = False,
-                   catalog: Catalog | None = None) -> Report:
-    """Publish a previewed upload: re-validate the stored file and publish it in the upload's unit."""
-    require_role(principal, "publisher")
-    with session_scope(bind) as session:
-        upload = visible_upload(session, principal, upload_id)
-        layer = _layer(upload.layer_id, catalog)
-        current = layer_state(session, layer).publication
-    if upload.status != "previewed":
-        raise _decided()
-    path = upload_dir(settings) / upload.sha256
-    if not path.is_file() or sha256_of(path) != upload.sha256:
-        raise Conflict("Tệp đã tải lên không còn khớp với bản xem trước; hãy tải lên lại.",
-                       "The stored file no longer matches the preview; upload it again.")
-    if current != upload.base_publication:
-        raise Conflict("Lớp đã được cập nhật sau khi xem trước; hãy tải lên và xem trước lại.",
-                       "The layer was published after this preview; upload and preview again.")
-    note, legal_ref = _short(note), _short(legal_ref)
-    if not _claim(bind, upload.id):
-        raise Conflict("Tệp này đang được xuất bản.", "This upload is being published.")
-    try:
-        report = _ingest(bind, path, layer, upload.boundary_set, upload.scope_code, author=principal.actor,
-                         file_name=upload.file_name, dry_run=False, max_bytes=settings.max_upload_mb * 2**20,
-                         note=note, legal_ref=legal_ref, force=force, catalog=catalog,
-                         preview_base=upload.base_publication)
-    except Problem as exc:
-        _release(bind, upload.id)
-        raise feed_problem(exc, Conflict if exc.code == "changed_since_preview" else Unprocessable) from exc
-    except Exception as exc:
-        _release(bind, upload.id)
-        with session_scope(bind) as session:
-            record(session, principal.actor, "publish_failed", where, target=f"upload:{upload.id}",
-                   details=principal.audit_details(layer=layer.id, error=type(exc).__name__))
-        raise PublishFailed("Xuất bản không thành công; dữ liệu hiện tại không thay đổi.",
-                            "Publishing failed; the current data is unchanged.") from exc
-    with session_scope(bind) as session:
-        if report.publication is None:
-            session.execute(text("UPDATE feed_upload SET status = 'previewed' WHERE id = :i"),
-                            {"i": upload.id})
-            record(session, principal.actor, "publish_refused", where, target=f"upload:{upload.id}",
-                   details=principal.audit_details(layer=layer.id, code=report.refused.code
-                                                   if report.refused else None))
-        else:
-            session.execute(text(
-                "UPDATE feed_upload SET status = 'published', publication_id = :p, decided_by = :by,"
-                " decided_at = now() WHERE id = :i"), {"p": report.publication, "by": principal.actor,
-                                                       "i": upload.id})
-            record(session, principal.actor, "publish", where, target=f"publication:{report.publication}",
-                   details=principal.audit_details(
-                       layer=layer.id, upload=upload.id, file=upload.file_name, sha256=upload.sha256,
-                       legal_ref=legal_ref, note=note, diff=report.as_dict()["diff"], force=force,
-                       unit=f"{upload.boundary_set}/{upload.scope_code}"))
-    return report
 
 
 def discard_upload(bind: Bind, principal: Principal, upload_id: int, where: Where) -> None:
@@ -439,46 +344,17 @@ def discard_upload(bind: Bind, principal: Principal, upload_id: int, where: Wher
             " WHERE id = :i AND status = 'previewed' RETURNING id"),
             {"by": principal.actor, "i": upload.id}).first()
         if done is None:
-            raise _decided()
+            raise decided()
         record(session, principal.actor, "discard", where, target=f"upload:{upload.id}",
                details=principal.audit_details(layer=upload.layer_id, file=upload.file_name))
 
 
-def api_feed(bind: Bind, settings: Settings, principal: Principal, layer_id: str, stream: IO[bytes],
-             file_name: str | None, where: Where, *, publish_now: bool, note: str | None = None,
-             legal_ref: str | None = None, catalog: Catalog | None = None) -> tuple[Upload, Report | None]:
-    """The feed API: preview an upload, and publish it at once when asked and nothing was rejected.
-
-    Return the upload and, when published, the publication's report.  ``publish_now`` needs the
-    publisher role (checked before anything is read); a report with rejected rows or a refusal
-    raises :class:`Unprocessable` with the upload attached (``error.upload``).
-    """
-    require_role(principal, "publisher" if publish_now else "editor")
-    upload = preview_upload(bind, settings, principal, layer_id, stream, file_name, where, catalog=catalog)
-    if not publish_now:
-        return upload, None
-    report = upload.report or {}
-    if report.get("counts", {}).get("rejected") or report.get("refused"):
-        error = Unprocessable("Tệp có dòng bị từ chối hoặc không được phép xuất bản; không xuất bản.",
-                              "The feed has rejected rows or was refused; nothing was published.")
-        error.upload = upload  # type: ignore[attr-defined]
-        raise error
-    published = publish_upload(bind, settings, principal, upload.id, where, note=note, legal_ref=legal_ref,
-                               catalog=catalog)
-    if published.publication is None:
-        error = Unprocessable("Tệp không được phép xuất bản.", "The feed was refused; nothing was published.")
-        error.upload = upload  # type: ignore[attr-defined]
-        error.report = published  # type: ignore[attr-defined]
-        raise error
-    return upload, published
-
-
-def _decided() -> Conflict:
+def decided() -> Conflict:
     return Conflict("Tệp này đã được xuất bản hoặc đã hủy.",
                     "This upload was already published or discarded.")
 
 
-def _short(value: str | None, limit: int = 500) -> str | None:
+def short_text(value: str | None, limit: int = 500) -> str | None:
     value = " ".join((value or "").split())[:limit]
     return value or None
 
@@ -496,13 +372,13 @@ def rollback_publication(bind: Bind, principal: Principal, layer_id: str, public
                          note: str | None = None, catalog: Catalog | None = None) -> tuple[int, Diff]:
     """Restore the layer as it was at a publication (within that publication's unit), as a new one."""
     require_role(principal, "publisher")
-    layer = _layer(layer_id, catalog)
+    layer = feed_layer(layer_id, catalog)
     with session_scope(bind) as session:
         target = get_publication(session, layer, publication_id)
         if target is None:
             raise NotFound()
         require_scope(session, principal, target.boundary_set, target.scope_code)
-    note = _short(note)
+    note = short_text(note)
     try:
         new_id, change = rollback(bind, layer, publication_id, author=principal.actor, note=note)
     except Problem as exc:
@@ -567,8 +443,8 @@ def edit_feature(bind: Bind, principal: Principal, layer_id: str, source_id: str
                  catalog: Catalog | None = None) -> tuple[int, Diff]:
     """Change one feature's attributes as a one-row publication (action ``edit``) in the principal's unit."""
     require_role(principal, "publisher")
-    layer = _layer(layer_id, catalog, features=True)
-    note, legal_ref = _short(note), _short(legal_ref)
+    layer = feed_layer(layer_id, catalog, features=True)
+    note, legal_ref = short_text(note), short_text(legal_ref)
     with session_scope(bind) as session:
         feature = editable_feature(session, principal, layer, source_id)
         props = parse_values(layer, feature["props"], values)

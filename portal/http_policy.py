@@ -16,6 +16,8 @@ Views never write these headers (``tests/portal/test_http_policy.py`` fails if o
 only what differs for their answer, before returning or raising:
 
 * :func:`cache_for`: a lifetime other than the family's, or ``immutable``;
+* :func:`poll_later`: a job was accepted or is under way: ``Location`` of its status and
+  ``Retry-After``;
 * :func:`private`: the answer depends on who asks (a restricted layer, its refusals included), so
   it is ``private, no-store`` with ``Vary: Cookie, Authorization`` and no CORS header, whatever
   its family.
@@ -122,6 +124,13 @@ def _public(response: Response, family: Family) -> None:
     if "Expires" in response.headers:  # a file sender's; keep it saying what max-age says
         response.expires = int(time() + max_age)
     response.vary.update(family.vary)
+
+
+def poll_later(response: Response, location: str, seconds: int = 1) -> Response:
+    """Point an answer about unfinished work (``202 Accepted``) at where to ask again, and when."""
+    response.headers["Location"] = location
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def set_headers(response: Response) -> Response:

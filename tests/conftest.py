@@ -120,9 +120,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _job_worker(database_url: str) -> None:
+    """Run ``epimap worker``'s loop in this thread (a daemon: it ends with the session)."""
+    import asyncio
+
+    from layers.catalog import default_catalog
+    from officials.jobs import work
+
+    settings = load_settings({"database_url": database_url, "basemap_url": ""})
+    asyncio.run(work(settings, default_catalog(), heartbeat=2, stalled_after=10, stalled_check=5,
+                     install_signal_handlers=False))
+
+
 @pytest.fixture(scope="session")
 def live_server(engine: Engine, database_url: str) -> Iterator[str]:
-    """Serve the portal on a real port over the committed test data."""
+    """Serve the portal on a real port over the committed test data, with a job worker beside it."""
+    threading.Thread(target=_job_worker, args=(database_url,), daemon=True).start()
     app = testing(create_app({"database_url": database_url, "basemap_url": ""}))
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

@@ -17,6 +17,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -33,7 +34,7 @@ from layers.catalog import Layer
 from layers.meta import layer_state
 from layers.statistics import latest_values
 from layers.store import features, history
-from officials import accounts, publishing
+from officials import accounts, publishing, uploads
 from officials.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
 from officials.audit import ACTIONS, events
 from portal.catalog import current_catalog
@@ -210,11 +211,10 @@ def edit(layer_id: str) -> Any:
 @bp.route("/tai-len", methods=["POST"])
 @signed_in("editor")
 def upload() -> Any:
-    """Store a feed and preview it (a dry run in the account's unit)."""
+    """Store a feed and queue its preview (a dry run in the account's unit); follow it on its page."""
     form = forms.upload_form()
-    found = publishing.preview_upload(get_bind(), current_app.config["SETTINGS"], me(), form.layer_id,
-                                      form.file.stream, form.file.filename, where(),
-                                      catalog=current_catalog())
+    found = uploads.queue_preview(get_bind(), current_app.config["SETTINGS"], me(), form.layer_id,
+                                  form.file.stream, form.file.filename, where(), catalog=current_catalog())
     return redirect(url_for("console.preview", upload_id=found.id))
 
 
@@ -236,7 +236,11 @@ def _map_data(found: publishing.Upload, box: tuple[float, float, float, float] |
 @bp.route("/tai-len/<int:upload_id>")
 @signed_in("editor")
 def preview(upload_id: int) -> str:
-    """The preview: rejected rows, the diff as lists and on a map, then publish or discard."""
+    """The preview: rejected rows, the diff as lists and on a map, then publish or discard.
+
+    While the upload's job is queued or under way (or its preview failed), its progress instead,
+    refreshing itself until the job is done.
+    """
     principal = me()
     with db() as session_db:
         found = publishing.visible_upload(session_db, principal, upload_id)
@@ -244,10 +248,14 @@ def preview(upload_id: int) -> str:
         box = bounds(session_db, unit) if unit else None
         outline = outline_geojson(session_db, unit, vertices_across=300) if unit else None
         current = layer_state(session_db, _layer(found.layer_id)).publication
+    if found.running or found.report is None:
+        return render_template("console/job.html", upload=found, unit=unit, layer=_layer(found.layer_id),
+                               job=uploads.job_state(found))
     report = found.report or {}
     rows = report.get("rows") or []
     return render_template(
-        "console/preview.html", upload=found, layer=_layer(found.layer_id), unit=unit, report=report,
+        "console/preview.html", job=uploads.job_state(found), upload=found, layer=_layer(found.layer_id),
+        unit=unit, report=report,
         rejected=[r for r in rows if r["status"] == "rejected"],
         warned=[r for r in rows if r["status"] == "accepted" and r.get("warnings")],
         changes=found.changes or {}, map_data=_map_data(found, box, outline),
@@ -255,21 +263,23 @@ def preview(upload_id: int) -> str:
         may_publish=principal.at_least("publisher") and found.status == "previewed")
 
 
+@bp.route("/tai-len/<int:upload_id>/tien-do.json")
+@signed_in("editor")
+def progress(upload_id: int) -> Response:
+    """The upload's job as JSON (phase, rows, percent, done, error), for the page's polling."""
+    with db() as session_db:
+        found = publishing.visible_upload(session_db, me(), upload_id)
+    return jsonify(uploads.job_state(found))
+
+
 @bp.route("/tai-len/<int:upload_id>/xuat-ban", methods=["POST"])
 @signed_in("publisher")
 def publish(upload_id: int) -> Any:
-    """Publish a previewed upload (re-validated on the stored file)."""
-    report = publishing.publish_upload(get_bind(), current_app.config["SETTINGS"], me(), upload_id, where(),
-                                       note=forms.field("note"), legal_ref=forms.field("legal_ref"),
-                                       force=forms.flag("force"), catalog=current_catalog())
-    if report.publication is None:
-        refused = report.refused
-        lang = current_language()
-        flash(refused.message_vi if refused and lang == "vi" else refused.message_en if refused
-              else translate("console_refused"), "error")
-        return redirect(url_for("console.preview", upload_id=upload_id))
-    flash(translate("console_published").format(id=report.publication, **report.as_dict()["diff"]))
-    return redirect(url_for("console.layer_page", layer_id=report.layer))
+    """Queue the publication of a previewed upload (re-validated on the stored file); follow it."""
+    uploads.queue_publish(get_bind(), current_app.config["SETTINGS"], me(), upload_id, where(),
+                          note=forms.field("note"), legal_ref=forms.field("legal_ref"),
+                          force=forms.flag("force"), catalog=current_catalog())
+    return redirect(url_for("console.preview", upload_id=upload_id))
 
 
 @bp.route("/tai-len/<int:upload_id>/huy", methods=["POST"])

@@ -274,10 +274,15 @@ def openapi_path(rule: str) -> str:
     return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule)
 
 
+# The officials' feed API (a bearer token's uploads and their jobs) is not part of the public one.
+OFFICIALS_ONLY = ("feed_api.",)
+
+
 def public_rules(app: Flask) -> list[str]:
-    """Return the app's public API rules (GET routes under the API prefixes)."""
+    """Return the app's public API rules (GET routes under the API prefixes, officials' ones left out)."""
     return sorted({r.rule for r in app.url_map.iter_rules()
-                   if r.rule.startswith(API_PREFIXES) and "GET" in (r.methods or ())})
+                   if r.rule.startswith(API_PREFIXES) and "GET" in (r.methods or ())
+                   and not r.endpoint.startswith(OFFICIALS_ONLY)})
 
 
 def _schemas() -> dict[str, Any]:

@@ -32,6 +32,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "share_responsive": {"vi": "Vừa khung bài viết (100%, tỉ lệ 4:3)", "en": "Fits the article (100%, 4:3)"},
     "share_updated": {"vi": "cập nhật", "en": "updated"},
     "share_embedded_map": {"vi": "Bản đồ", "en": "Map"},
+    "share_busy_title": {"vi": "Máy chủ đang bận", "en": "Server busy"},
+    "share_busy": {"vi": "Đang vẽ nhiều ảnh bản đồ cùng lúc; hãy thử lại sau vài giây.",
+                   "en": "Many map images are being drawn at once; try again in a few seconds."},
     "share_not_implemented_title": {"vi": "Chưa hỗ trợ", "en": "Not implemented"},
     "share_no_stat_data": {"vi": "Chưa có số liệu", "en": "No figures yet"},
 }

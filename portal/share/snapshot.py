@@ -38,7 +38,7 @@ from layers.classify import NO_DATA
 from layers.meta import in_force
 from layers.store import live_at
 from portal.database import db_session
-from portal.errors import BadRequest
+from portal.errors import BadRequest, PortalError
 from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
@@ -56,6 +56,36 @@ OUTLINE = "#b42318"
 INK, MUTED = "#101828", "#475467"
 
 bp = Blueprint("snapshot", __name__)
+POOL = "epimap.snapshot_pool"
+RENDER_WAIT = 2.0  # seconds a request waits for a free render slot before its 503
+
+
+class Busy(PortalError):
+    """Every render slot is taken: the image is drawn by no more than a few requests at once."""
+
+    status = 503
+    title_key = "share_busy_title"
+    retry_after = 5
+
+    def default_message(self, lang: str) -> str:
+        return translate("share_busy", lang)
+
+
+class RenderPool:
+    """At most ``size`` images drawn at once (each takes a CPU for a second or more)."""
+
+    def __init__(self, size: int, wait: float = RENDER_WAIT) -> None:
+        self.slots = threading.BoundedSemaphore(max(1, size))
+        self.wait = wait
+
+    def render(self, make: Callable[[], bytes]) -> bytes:
+        """Draw with a free slot, waiting ``wait`` seconds for one; :class:`Busy` when none frees up."""
+        if not self.slots.acquire(timeout=self.wait):
+            raise Busy()
+        try:
+            return make()
+        finally:
+            self.slots.release()
 
 
 class ImageCache:
@@ -297,7 +327,8 @@ def _snapshot(set_name: str, code: str) -> Response:
     unit = unit_or_404(session, set_name, code)
     scene = _scene(session, unit, params)
     key = _cache_key(scene)
-    data = current_app.extensions[CACHE].get_or_make(key, lambda: render(scene))
+    pool: RenderPool = current_app.extensions[POOL]
+    data = current_app.extensions[CACHE].get_or_make(key, lambda: pool.render(lambda: render(scene)))
     response = Response(data, mimetype="image/png")
     response.set_etag(key[:32])
     response.headers["Content-Disposition"] = f'inline; filename="{set_name}_{code}.png"'
@@ -308,4 +339,5 @@ def init_app(app: Flask) -> None:
     """Register the image routes and their cache; anything plotting through pyplot uses Agg too."""
     matplotlib.use("Agg")
     app.extensions[CACHE] = ImageCache(CACHE_SIZE)
+    app.extensions[POOL] = RenderPool(app.config["SETTINGS"].snapshot_renders)
     app.register_blueprint(bp)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from officials import accounts, publishing
+from officials import accounts, publishing, uploads
 from officials.audit import Filters, events, record
 from tests.portal.console.helpers import FAST_HASHER, HERE, PASSWORD, make_account
 
@@ -92,7 +92,7 @@ def test_service_checks_roles_and_units_whoever_calls(connection, tmp_path):
     commune = make_account(connection, "p25741@test.vn", "publisher", "25741")
     settings = _settings(tmp_path)
     with pytest.raises(accounts.Denied):
-        publishing.preview_upload(
+        uploads.queue_preview(
             connection, settings, viewer, "checkpoints", open(__file__, "rb"), "x.csv", HERE
         )
     demo = connection.execute(text("SELECT max(id) FROM publication WHERE layer_id = 'checkpoints'")).scalar()

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from epimap import schema
 from layers.statistics import MAP_STATISTICS
+from officials import queue
 from officials.accounts import ROLES
 from portal import i18n
 
@@ -56,6 +57,7 @@ DYNAMIC: dict[str, Callable[..., tuple[str, ...]]] = {
     "console_status_": lambda connection: _checked_values(schema.feed_upload, "status"),
     "console_action_": lambda connection: _checked_values(schema.publication, "action"),
     "console_": lambda connection: ("added", "changed", "removed"),  # preview.html's change lists
+    "console_job_phase_": lambda connection: queue.PHASES,  # job.html: the upload's job (officials/queue.py)
     "find_status_": lambda connection: ("open", "closed", "unknown"),  # find._site_view
 }
 FIND_AGO = ("find_ago_now", *(f"find_ago_{unit}{plural}" for unit in ("minute", "hour", "day")

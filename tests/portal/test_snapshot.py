@@ -92,3 +92,20 @@ def test_the_same_image_whatever_the_order_of_its_parameters(client):
     assert one.status_code == other.status_code == 200 and one.headers["ETag"] == other.headers["ETag"]
     unknown = client.get("/snapshot/718.png?layers=testing_sites&lang=en&v=2")
     assert unknown.status_code == 400 and "Parameters not accepted: v." in unknown.get_data(as_text=True)
+
+
+def test_images_are_drawn_by_a_bounded_pool_and_a_full_one_is_a_503(app, client):
+    from portal.share.snapshot import POOL, RenderPool
+
+    assert app.extensions[POOL].slots._value == app.config["SETTINGS"].snapshot_renders == 2
+    pool = app.extensions[POOL] = RenderPool(1, wait=0.05)
+    assert pool.slots.acquire()  # another request is drawing
+    busy = client.get("/snapshot/718.png?lang=en")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert "try again" in busy.get_data(as_text=True)
+    assert client.get("/snapshot/718.png?lang=vi").status_code == 503
+    pool.slots.release()
+    _image(client.get("/snapshot/718.png?lang=en"))  # drawn once a slot is free
+    assert pool.slots.acquire(blocking=False)  # the slot was given back; now taken again
+    assert client.get("/snapshot/718.png?lang=en").status_code == 200  # a kept image needs no slot
+    pool.slots.release()

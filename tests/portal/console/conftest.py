@@ -7,6 +7,7 @@ import pytest
 from officials import accounts
 from portal import create_app
 from tests.conftest import testing
+from tests.jobs import with_worker
 from tests.portal.console.helpers import FAST_HASHER, places
 
 
@@ -18,7 +19,7 @@ def fast_argon2(monkeypatch):
 
 @pytest.fixture
 def console_app(connection, database_url, tmp_path):
-    return testing(create_app(
+    return with_worker(testing(create_app(
         {
             "bind": connection,
             "database_url": database_url,
@@ -26,7 +27,7 @@ def console_app(connection, database_url, tmp_path):
             "upload_dir": str(tmp_path / "uploads"),
             "api_rate_limit": "",
         }
-    ))
+    )))
 
 
 @pytest.fixture

@@ -57,7 +57,8 @@ def test_sign_in_upload_preview_publish(browser, live_server, official, engine, 
     page.select_option("select[name=layer]", "checkpoints")
     page.set_input_files("input[name=file]", str(feed))
     page.click("form.upload-form button[type=submit]")
-    page.wait_for_url("**/quan-tri/tai-len/*")
+    page.wait_for_url("**/quan-tri/tai-len/*")  # the job's page, reloaded when the preview is ready
+    page.wait_for_selector("#rejected-count", timeout=60_000)
     page.wait_for_load_state("networkidle")
 
     assert page.inner_text("#rejected-count") == "1"
@@ -71,9 +72,10 @@ def test_sign_in_upload_preview_publish(browser, live_server, official, engine, 
     assert page.locator("#preview-map path.leaflet-interactive").count() == 4
 
     page.fill("input[name=legal_ref]", "849/QĐ-UBND")
-    page.click("#publish")
+    page.click("#publish")  # a publish job: the page follows it, then shows its outcome
+    assert "Đã xuất bản" in page.inner_text("#published-note", timeout=60_000)
+    page.click("#published-note a")
     page.wait_for_url("**/quan-tri/lop/checkpoints")
-    assert "Đã xuất bản" in page.inner_text(".flash")
     with engine.connect() as conn:
         newest = conn.execute(
             text(

@@ -40,7 +40,10 @@ def _upload_id(response) -> int:
 def _publish(client, csrf: str, upload_id: int, **fields) -> None:
     response = client.post(f"/quan-tri/tai-len/{upload_id}/xuat-ban", data={"csrf_token": csrf, **fields})
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
-    assert response.headers["Location"].endswith("/quan-tri/lop/unit_stats")
+    assert response.headers["Location"].endswith(f"/quan-tri/tai-len/{upload_id}")  # the job's page
+    page = client.get(response.headers["Location"]).get_data(as_text=True)  # the job ran: published
+    assert 'id="published-note"' in page and "Đã xuất bản" in page
+    assert 'href="/quan-tri/lop/unit_stats"' in page
 
 
 def _week(client, code: str = HIEP_THANH) -> float:
@@ -104,7 +107,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     assert tuple(row) == ("718", OFFICIAL, 5, 1, 0, 34, 25, "15/QĐ-TTYT")
     assert _week(console) == WEEK_OF_HIEP_THANH - 1 + 11
     page = console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
-    assert "Đã xuất bản" in page and "15/QĐ-TTYT" in page.split('class="data history"')[1]
+    assert "15/QĐ-TTYT" in page.split('class="data history"')[1]  # "Đã xuất bản": on the job's page
     figures = page.split('class="data figures"')[1].split("</table>")[0]
     assert re.search(r"Phường Hiệp Thành <code>25741</code></td><td>Ca mắc mới</td><td>17/08/2021</td>"
                      r'<td class="num">2</td><td class="num">8</td>', figures)

@@ -70,7 +70,8 @@ def test_upload_preview_publish_statistics(browser, live_server, district_offici
     page.select_option("select[name=layer]", "unit_stats")
     page.set_input_files("input[name=file]", str(feed))
     page.click("form.upload-form button[type=submit]")
-    page.wait_for_url("**/quan-tri/tai-len/*")
+    page.wait_for_url("**/quan-tri/tai-len/*")  # the job's page, reloaded when the preview is ready
+    page.wait_for_selector("#rejected-count", timeout=60_000)
     page.wait_for_load_state("networkidle")
 
     assert page.inner_text("#rejected-count") == "25"
@@ -88,9 +89,10 @@ def test_upload_preview_publish_statistics(browser, live_server, district_offici
     page.fill("input[name=legal_ref]", "15/QĐ-TTYT")
     page.locator("#publish").scroll_into_view_if_needed()
     assert page.locator("#publish").is_visible()
-    page.click("#publish")
+    page.click("#publish")  # a publish job: the page follows it, then shows its outcome
+    assert "Đã xuất bản" in page.inner_text("#published-note", timeout=60_000)
+    page.click("#published-note a")
     page.wait_for_url("**/quan-tri/lop/unit_stats")
-    assert "Đã xuất bản" in page.inner_text(".flash")
     assert "15/QĐ-TTYT" in page.inner_text("table.history")
     assert "17/08/2021" in page.inner_text("table.figures")
     _fits(page, viewport["width"])

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from epimap.db import session_scope
 from officials import accounts
+from tests.jobs import job_outcome
 from tests.portal.console.helpers import HERE, INSIDE, SCOPES, make_account, make_token, pharmacy_feed
 
 TOKEN_ROLES = ("viewer", "editor", "publisher")
@@ -16,12 +17,13 @@ MATRIX = [(role, scope) for role in TOKEN_ROLES for scope in SCOPES]
 def _post(client, token: str | None, path, layer: str = "pharmacies", query: str = "", **fields):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with open(path, "rb") as handle:
-        return client.post(
+        accepted = client.post(
             f"/api/layers/{layer}/feeds{query}",
             headers=headers,
             data={"file": (handle, path.name), **fields},
             content_type="multipart/form-data",
         )
+    return job_outcome(client, accepted, headers)
 
 
 @pytest.mark.parametrize(("role", "scope"), MATRIX)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from tests.ingest.builders import COMMUNES_718, statistics_feed
 from tests.ingest.test_stats import stored
+from tests.jobs import job_outcome
 from tests.portal.console.helpers import make_account, make_token, sign_in
 
 D17 = "17/08/2021"
@@ -18,10 +19,12 @@ REPORT_KEYS = {"file", "layer", "sha256", "publication", "dry_run", "refused", "
 
 
 def _post(client, token: str, path, query: str = "", **fields):
+    headers = {"Authorization": f"Bearer {token}"}
     with open(path, "rb") as handle:
-        return client.post(f"/api/layers/unit_stats/feeds{query}",
-                           headers={"Authorization": f"Bearer {token}"},
-                           data={"file": (handle, path.name), **fields}, content_type="multipart/form-data")
+        accepted = client.post(f"/api/layers/unit_stats/feeds{query}", headers=headers,
+                               data={"file": (handle, path.name), **fields},
+                               content_type="multipart/form-data")
+    return job_outcome(client, accepted, headers)
 
 
 def _week_of_hiep_thanh(client) -> float:
