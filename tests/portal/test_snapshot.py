@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from PIL import Image
@@ -75,15 +74,18 @@ def test_cached_image_is_replaced_by_a_new_publication(client, connection, tmp_p
     assert pinned.headers["ETag"] == first.headers["ETag"] and pinned.data == first.data
 
 
-def test_province_image_is_fast(app, client):
-    client.get("/snapshot/74.png")  # warm: imports and fonts
+def test_a_kept_image_is_not_drawn_again(app, client, monkeypatch):
+    # Speed is measured by the benchmarks, not by timed tests (a loaded machine made this flaky):
+    # what must hold is that a kept image costs no drawing.
+    from portal.share import snapshot
+
+    drawn = []
+    real = snapshot.render
+    monkeypatch.setattr(snapshot, "render", lambda scene: drawn.append(scene) or real(scene))
     app.extensions[CACHE].clear()
-    start = time.perf_counter()
-    client.get("/snapshot/74.png")
-    assert time.perf_counter() - start < 2.0
-    start = time.perf_counter()
-    client.get("/snapshot/74.png")
-    assert time.perf_counter() - start < 0.5  # cached
+    first = client.get("/snapshot/74.png")
+    again = client.get("/snapshot/74.png")
+    assert len(drawn) == 1 and again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
 
 
 def test_the_same_image_whatever_the_order_of_its_parameters(client):
