@@ -58,10 +58,11 @@ class Ratio:
         return f"{'>=' if self.higher_is_better else '<='} {value:g}x"
 
 
-# Floors: 40-50 % of the best smoke runs seen (a quiet moment of a shared 2-core machine: OGC
-# 2.73x, tiles 0.87x and 2.17x, nearby 0.39x), and ingest ceilings 3-4 times its best (11.3x CSV,
-# 5.0x XLSX: 2,000 rows time start-up mostly, ogr2ogr's 0.15 s swings by a third).  Under a load
-# average of 7-12 single runs fell to 0.69x, 0.33x and 0.56x, 0.25x and 25x.
+# Floors from the smoke runs of this code and of the code before it on a shared 2-core machine
+# (load average 4-12).  Best single runs: OGC 2.73x, tiles 1.14x and 2.72x, nearby 0.39x, ingest
+# 11.3x (CSV) and 4.95x (XLSX); worst: 0.69x, 0.33x and 0.56x, 0.18x, 25x and 11x.  So each floor
+# is at most half its target and a third to a half of the best run; the ingest ceilings are three
+# to four times its best, as 2,000 rows time start-up mostly and ogr2ogr's 0.15 s swings by a third.
 RATIOS = (
     Ratio("ingest", "epimap/ogr2ogr wall time, CSV", rf"^ratio epimap/ogr2ogr wall time: {_NUMBER}x",
           1.5, 40.0, higher_is_better=False, section="CSV"),
@@ -70,7 +71,7 @@ RATIOS = (
     Ratio("tiles", "cold/raw PostGIS tiles/s", rf"^ratio cold/raw: {_NUMBER} ", 0.8, 0.35),
     Ratio("tiles", "cold/tipg tiles/s", rf"^ratio cold/tipg: {_NUMBER} ", 2.0, 1.0),
     Ratio("nearby", "nearby/no-op requests/s", rf"^ratio nearby/no-op: {_NUMBER}$", 0.3, 0.15),
-    Ratio("ogc", "epimap/tipg requests/s", rf"^epimap/tipg requests/s: {_NUMBER}x", 2.0, 1.2),
+    Ratio("ogc", "epimap/tipg requests/s", rf"^epimap/tipg requests/s: {_NUMBER}x", 2.0, 1.0),
 )
 
 

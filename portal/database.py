@@ -39,7 +39,8 @@ def init_app(app: Flask, settings: Settings, bind: Bind | None = None) -> None:
 
 
 def engine_for(settings: Settings) -> Engine:
-    """Return the process's serving engine for the settings' database URL, made once."""
+    """Return the process's serving engine for the settings' database URL, made once (apps of
+    one URL share it and its pool, made with the first one's settings)."""
     url = settings.resolved_database_url()
     with _ENGINES_LOCK:
         engine = _ENGINES.get(url)
