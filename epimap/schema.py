@@ -41,6 +41,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Sequence,
@@ -239,7 +240,8 @@ account = Table(
     Column("disabled_by", Text),
     Column("last_sign_in_at", DateTime(timezone=True)),
     CheckConstraint("email = lower(email) AND length(email) BETWEEN 3 AND 254", name="account_email_check"),
-    CheckConstraint("role IN ('viewer', 'editor', 'publisher', 'admin')", name="account_role_check"),
+    CheckConstraint("role IN ('viewer', 'operator', 'editor', 'publisher', 'admin')",
+                    name="account_role_check"),
 )
 Index("account_email_idx", account.c.email, unique=True)
 
@@ -281,7 +283,7 @@ api_token = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", Text),
     Column("last_used_at", DateTime(timezone=True)),
-    CheckConstraint("role IN ('viewer', 'editor', 'publisher')", name="api_token_role_check"),
+    CheckConstraint("role IN ('viewer', 'operator', 'editor', 'publisher')", name="api_token_role_check"),
 )
 
 feed_upload = Table(
@@ -348,6 +350,65 @@ cluster_overview = Table(
 )
 Index("cluster_overview_tile_idx", cluster_overview.c.publication_id, cluster_overview.c.level,
       cluster_overview.c.cx // 48, cluster_overview.c.cy // 48, cluster_overview.c.cx, cluster_overview.c.cy)
+
+# 0013: citizens' requests and their history (the personal columns are nulled by the purge).
+
+service_request = Table(
+    "service_request", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("ref", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'new'")),
+    Column("boundary_set", Text, nullable=False),
+    Column("commune_code", Text, nullable=False),
+    Column("team_code", Text, nullable=False),
+    Column("assignee", Text),
+    Column("source", Text, nullable=False),
+    Column("source_detail", Text),
+    Column("phone", Text),
+    Column("name", Text),
+    Column("address", Text),
+    Column("geom", _geometry("POINT")),
+    Column("photo", LargeBinary),
+    _created_at(),
+    _created_at("updated_at"),
+    Column("assign_due_at", DateTime(timezone=True)),
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("escalations", SmallInteger, nullable=False, server_default=text("0")),
+    Column("duplicate_of", BigInteger, ForeignKey("service_request.id", ondelete="SET NULL")),
+    Column("demo", Boolean, nullable=False, server_default=false()),
+    Column("purged_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('new', 'assigned', 'in_progress', 'resolved', 'closed')",
+                    name="service_request_status_check"),
+    CheckConstraint("source IN ('web', 'operator', 'open311')", name="service_request_source_check"),
+)
+Index("service_request_team_idx", service_request.c.boundary_set, service_request.c.team_code,
+      service_request.c.status)
+Index("service_request_commune_idx", service_request.c.boundary_set, service_request.c.commune_code,
+      service_request.c.status)
+Index("service_request_due_idx", service_request.c.assign_due_at, postgresql_where=text("status = 'new'"))
+Index("service_request_phone_idx", service_request.c.phone, service_request.c.created_at.desc(),
+      postgresql_where=text("phone IS NOT NULL"))
+Index("service_request_geom_idx", service_request.c.geom, postgresql_using="gist")
+
+service_request_event = Table(
+    "service_request_event", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("request_id", BigInteger, ForeignKey("service_request.id", ondelete="CASCADE"), nullable=False),
+    _created_at("at"),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("status", Text),
+    Column("team_code", Text),
+    Column("note", Text),
+    Column("public", Boolean, nullable=False, server_default=false()),
+    CheckConstraint("action IN ('created', 'assigned', 'status', 'referred', 'comment', 'escalated',"
+                    " 'linked', 'purged')", name="service_request_event_action_check"),
+)
+Index("service_request_event_request_idx", service_request_event.c.request_id, service_request_event.c.at)
 
 # Moved on by every statement writing publications, statistics, units or risk overrides (migration
 # 0011's triggers): the version the portal keeps map pages by.

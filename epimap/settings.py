@@ -48,6 +48,8 @@ class Settings:
     secure_cookies: int = 0  # 1 behind HTTPS: session cookies get the Secure flag
     upload_dir: str = ""  # uploaded feeds, by sha256; default var_dir/uploads
     session_hours: int = 12
+    request_retention_days: int = 90  # citizens' personal data kept this long after a request closes
+    request_prefix: str = ""  # reference codes' prefix (BD-7K3Q-92); default: the province's initials
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:

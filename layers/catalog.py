@@ -22,6 +22,8 @@ from layers.kinds import KINDS, LayerKind
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yml")
 STATISTICS_LAYER = "unit_stats"  # the id of the statistics section's layer (feeds, console, API)
+REQUESTS_LAYER = "citizen_requests"  # the id of the requests section's layer (kind ``request``)
+SERVICE_LEVELS = ("commune", "district", "province")
 TYPES = ("text", "int", "number", "date", "phone", "choice")
 LOCATION_ROLES = ("source_id", "latlon", "lat", "lon", "vn2000_x", "vn2000_y", "wkt",
                   "commune", "district")
@@ -108,13 +110,32 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A kind of citizens' request (an Open311 service): who handles it and how soon."""
+
+    code: str
+    title_vi: str
+    title_en: str
+    description_vi: str
+    description_en: str
+    level: str  # the level whose team handles it: commune, district or province
+    assign_within_minutes: int  # the SLA clock: assigned within this, or escalated a level up
+
+    def title(self, lang: str) -> str:
+        """Return the kind's name in a language (vi or en)."""
+        return self.title_en if lang == "en" else self.title_vi
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """Every layer, the shared location columns and the statistics' metrics."""
+    """Every layer, the shared location columns, the statistics' metrics and the request kinds."""
 
     layers: dict[str, Layer]
     location_columns: dict[str, tuple[str, ...]]
     metrics: dict[str, Metric]
     stat_columns: dict[str, tuple[str, ...]]
+    requests_layer: Layer | None = None  # None: the portal takes no citizens' requests
+    services: dict[str, Service] = field(default_factory=dict)
 
     def layer(self, layer_id: str) -> Layer | None:
         """Return a layer by id, or None when the catalogue has no such layer."""
@@ -191,8 +212,9 @@ def _flags(data: dict, kind: LayerKind, where: str) -> dict[str, bool]:
 
 def _layer(layer_id: str, data: dict) -> Layer:
     where = f"layers.{layer_id}"
-    if not _ID.match(layer_id) or layer_id == STATISTICS_LAYER:
-        raise CatalogError(where, f"ids are lower-case letters, digits and _ (and not {STATISTICS_LAYER})")
+    if not _ID.match(layer_id) or layer_id in (STATISTICS_LAYER, REQUESTS_LAYER):
+        raise CatalogError(where, f"ids are lower-case letters, digits and _ (not {STATISTICS_LAYER}"
+                                  f" or {REQUESTS_LAYER})")
     kind = _kind(data, where)
     color = str(_need(data, "color", where))
     if not _COLOR.match(color):
@@ -221,6 +243,38 @@ def _statistics_layer(stats: dict) -> Layer:
     return Layer(id=STATISTICS_LAYER, title_vi=_need(title, "vi", "statistics.title"),
                  title_en=_need(title, "en", "statistics.title"), kind=KINDS["unit_stat"], public=True,
                  icon="chart", color=str(stats.get("color", "#b42318")), attributes=())
+
+
+def _requests_layer(section: dict) -> Layer:
+    """Return the requests section as the catalogue's layer of kind ``request``."""
+    title = _need(section, "title", "requests")
+    color = str(section.get("color", "#dc6803"))
+    if not _COLOR.match(color):
+        raise CatalogError("requests.color", "color must look like #1570ef")
+    return Layer(id=REQUESTS_LAYER, title_vi=_need(title, "vi", "requests.title"),
+                 title_en=_need(title, "en", "requests.title"), kind=KINDS["request"], public=True,
+                 icon="hand", color=color, attributes=())
+
+
+def _services(section: dict) -> dict[str, Service]:
+    kinds = _need(section, "kinds", "requests")
+    if not isinstance(kinds, dict) or not kinds:
+        raise CatalogError("requests.kinds", "a mapping of request kinds expected")
+    return {str(code): _service(str(code), body, f"requests.kinds.{code}") for code, body in kinds.items()}
+
+
+def _service(code: str, data: Any, where: str) -> Service:
+    if not _ID.match(code) or not isinstance(data, dict):
+        raise CatalogError(where, "ids are lower-case letters, digits and _, each with a mapping")
+    title, about = _need(data, "title", where), data.get("description") or {}
+    level = data.get("level", "commune")
+    if level not in SERVICE_LEVELS:
+        raise CatalogError(f"{where}.level", f"one of {', '.join(SERVICE_LEVELS)} expected")
+    minutes = _need(data, "assign_within_minutes", where)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+        raise CatalogError(f"{where}.assign_within_minutes", "a positive whole number of minutes expected")
+    return Service(code, _need(title, "vi", f"{where}.title"), _need(title, "en", f"{where}.title"),
+                   str(about.get("vi", "")), str(about.get("en", "")), level, minutes)
 
 
 def _metrics(stats: dict) -> dict[str, Metric]:
@@ -258,9 +312,12 @@ def parse_catalog(data: Any) -> Catalog:
     layers = {lid: _layer(str(lid), body) for lid, body in declared.items()}
     stats = _need(data, "statistics", "catalog")
     layers[STATISTICS_LAYER] = _statistics_layer(stats)
+    requests = data.get("requests")
     return Catalog(layers=layers,
                    location_columns={k: _aliases(v, f"location_columns.{k}") for k, v in location.items()},
-                   metrics=_metrics(stats), stat_columns=_stat_columns(stats))
+                   metrics=_metrics(stats), stat_columns=_stat_columns(stats),
+                   requests_layer=_requests_layer(requests) if requests else None,
+                   services=_services(requests) if requests else {})
 
 
 def _line_of(node: yaml.Node | None, where: str) -> int | None:

@@ -33,8 +33,10 @@ from boundaries.queries import COUNTRY_LEVEL, Unit, get_unit
 from epimap.errors import EpimapError
 from officials.audit import Where, record
 
-ROLES = ("viewer", "editor", "publisher", "admin")
-TOKEN_ROLES = ("viewer", "editor", "publisher")
+# An operator takes citizens' calls and works the requests queue of its unit; every role above
+# may do the same.  Tokens of the operator role are partner apps' Open311 keys.
+ROLES = ("viewer", "operator", "editor", "publisher", "admin")
+TOKEN_ROLES = ("viewer", "operator", "editor", "publisher")
 MIN_PASSWORD = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" (about 10^10 guesses)
 MAX_PASSWORD = 1000
@@ -174,9 +176,9 @@ class ApiToken:
 
 
 def rank(role: str) -> int:
-    """Return a role's power (viewer 0 … admin 3).
+    """Return a role's power (viewer 0 … admin 4).
 
-    >>> rank("viewer") < rank("editor") < rank("publisher") < rank("admin")
+    >>> rank("viewer") < rank("operator") < rank("editor") < rank("publisher") < rank("admin")
     True
     """
     if role not in ROLES:

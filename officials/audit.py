@@ -21,6 +21,7 @@ ACTIONS = (
     "sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "upload", "upload_failed", "discard",
     "publish", "publish_refused", "publish_failed", "rollback", "edit", "token_create", "token_revoke",
     "account_create", "account_disable",
+    "request_create", "request_update", "request_export", "request_purge",
 )
 
 

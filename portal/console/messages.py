@@ -25,6 +25,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # roles and statuses
     "console_role": {"vi": "Vai trò", "en": "Role"},
     "console_role_viewer": {"vi": "Xem", "en": "Viewer"},
+    "console_role_operator": {"vi": "Trực tổng đài", "en": "Operator"},
     "console_role_editor": {"vi": "Biên tập", "en": "Editor"},
     "console_role_publisher": {"vi": "Xuất bản", "en": "Publisher"},
     "console_role_admin": {"vi": "Quản trị", "en": "Admin"},
