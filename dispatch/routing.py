@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from boundaries.queries import COUNTRY_LEVEL, Unit, ancestors, find_units, get_unit, set_levels, unit_at
 from epimap.errors import BadRequest
+from epimap.settings import Settings
 from layers.catalog import Service
 
 
@@ -23,6 +24,11 @@ class Area:
 
     boundary_set: str
     code: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Area:
+        """Return the area a portal's settings name (its default set and unit)."""
+        return cls(settings.default_set, settings.default_unit)
 
 
 def lowest_level(session: Session, area: Area) -> str:
