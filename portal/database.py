@@ -103,10 +103,15 @@ def discard_lost_connection() -> bool:
     return True
 
 
-def _release(_exc: BaseException | None) -> None:
+def drop_session() -> None:
+    """Close this request's session, if any; the next ``db_session()`` opens a fresh one."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def _release(_exc: BaseException | None) -> None:
+    drop_session()
     connection = g.pop("db_connection", None)
     if connection is None or connection is get_bind():
         return

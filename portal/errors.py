@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import psycopg
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from epimap.errors import BadRequest, EpimapError, NotFound
-from portal.database import discard_lost_connection
+from portal.database import discard_lost_connection, drop_session
 from portal.i18n import translate
 
 __all__ = ["BadRequest", "NotFound", "PortalError", "Unavailable", "render", "with_retry_after"]
@@ -75,10 +75,31 @@ def _from_http(exc: HTTPException) -> Response:
 def _database(exc: DBAPIError | psycopg.OperationalError) -> Response:
     # Discarding first: the kept read-only connections share a lost one's fate, whichever layer saw it.
     lost = discard_lost_connection() or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-    if not lost:
-        return _unexpected(exc)
-    log.warning("database connection lost on %s: %s", request.path, exc)
+    if lost and request.method in _IDEMPOTENT and not g.get(_RETRIED):
+        log.warning("database connection lost on %s, trying once more: %s", request.path, exc)
+        return _dispatch_again()
+    if not (lost or isinstance(getattr(exc, "orig", exc), psycopg.OperationalError)):
+        return _unexpected(exc)  # a bug (bad SQL, bad data), not the database being away
+    log.warning("database unavailable on %s: %s", request.path, exc)
     return render(Unavailable())
+
+
+_IDEMPOTENT = ("GET", "HEAD", "OPTIONS")
+_RETRIED = "epimap.retried_after_lost_connection"
+
+
+def _dispatch_again() -> Response:
+    """Run an idempotent request's view once more, on fresh connections, rather than answer 503.
+
+    After a database restart every kept or pooled connection is stale; the one that failed is
+    discarded (with its pool), so the second run connects anew.  A write is never run twice.
+    """
+    g.setdefault(_RETRIED, True)
+    drop_session()
+    try:
+        return current_app.make_response(current_app.dispatch_request())
+    except Exception as again:  # noqa: BLE001  (rendered by the one error path, as the first run)
+        return current_app.make_response(current_app.handle_user_exception(again))
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -8,21 +8,17 @@ attributes.  PostGIS builds the GeoJSON; the page envelope is added around its t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
-import psycopg
 from flask import Blueprint, Flask, Response, render_template, request, url_for
-from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from epimap.errors import EpimapError
 from layers import ogc
 from layers.catalog import Layer
 from portal.catalog import current_catalog
-from portal.database import db_connection, discard_lost_connection
+from portal.database import db_connection
 from portal.errors import NotFound, render, with_retry_after
 from portal.i18n import current_language, register_messages, translate
 from portal.ogc import openapi
@@ -38,25 +34,8 @@ GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = tuple(f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{c}"
                     for c in ("core", "geojson", "html", "oas30"))
 _ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound"}
-T = TypeVar("T")
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
-
-
-def read(work: Callable[[Connection], T]) -> T:
-    """Run read-only queries on the request's read-only connection, once more if it was lost.
-
-    Every request of this public API is one read-only statement on the portal's kept autocommit
-    connection: one round trip, no pool checkout, no BEGIN or ROLLBACK.  A connection the server
-    dropped fails once and is discarded with the kept ones; the work is then retried once on a
-    fresh connection rather than answered with a 503.
-    """
-    try:
-        return work(db_connection())
-    except (DBAPIError, psycopg.OperationalError):
-        if not discard_lost_connection():
-            raise
-    return work(db_connection())
 
 
 def public_layers() -> list[Layer]:
@@ -159,7 +138,7 @@ def collections() -> Response:
     fmt = _checked_format()
     lang = current_language()
     layers = public_layers()
-    extents = read(lambda db: ogc.extents(db, layers))
+    extents = ogc.extents(db_connection(), layers)
     body = {
         "links": _self_links("ogc.collections", fmt),
         "collections": [_collection(layer, extents[layer.id], fmt, lang) for layer in layers],
@@ -172,7 +151,7 @@ def collection(layer_id: str) -> Response:
     """One public layer: its extent and links to its items."""
     layer = public_layer(layer_id)
     fmt = _checked_format()
-    extent = read(lambda db: ogc.extents(db, [layer]))[layer.id]
+    extent = ogc.extents(db_connection(), [layer])[layer.id]
     return _respond(_collection(layer, extent, fmt, current_language()), fmt, "ogc/collection.html",
                     layer=layer)
 
@@ -208,7 +187,7 @@ def items(layer_id: str) -> Response:
     layer = public_layer(layer_id)
     query = item_query(layer, request.args)
     fmt = output_format()
-    page = read(lambda db: ogc.items(db, query))
+    page = ogc.items(db_connection(), query)
     envelope = {"numberMatched": page.matched, "numberReturned": page.returned,
                 "timeStamp": _rfc3339(datetime.now(UTC)), "links": _page_links(layer, query, page, fmt)}
     if fmt == "html":
@@ -224,7 +203,7 @@ def item(layer_id: str, feature_id: str) -> Response:
     """One current feature by its source id."""
     layer = public_layer(layer_id)
     fmt = _checked_format()
-    found = read(lambda db: ogc.item(db, layer, feature_id))
+    found = ogc.item(db_connection(), layer, feature_id)
     if found is None:
         raise NotFound()
     links = [*_self_links("ogc.item", fmt, GEOJSON, layer_id=layer.id, feature_id=feature_id),
