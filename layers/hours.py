@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -205,3 +205,28 @@ def is_open(schedule: Schedule | None, when: datetime) -> bool | None:
             if any(end < start and minute < end for start, end in rule.intervals):
                 return True  # "22h - 6h" the night before
     return None if unknown else False
+
+
+def next_opening(schedule: Schedule | None, when: datetime) -> datetime | None:
+    """Return when a schedule next opens after a time (in Việt Nam), within a week; None: not said.
+
+    >>> weekdays = parse_hours("Thứ 2 - Thứ 6, 7h30-11h30, 13h30-17h")
+    >>> next_opening(weekdays, datetime(2021, 8, 16, 12, 0)).strftime("%a %H:%M")  # Monday noon
+    'Mon 13:30'
+    >>> next_opening(weekdays, datetime(2021, 8, 20, 18, 0)).strftime("%a %d %H:%M")  # Friday evening
+    'Mon 23 07:30'
+    >>> next_opening(parse_hours("T2-T6"), datetime(2021, 8, 16, 9, 0)) is None
+    True
+    """
+    if schedule is None:
+        return None
+    local = _local(when)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = (
+        midnight + timedelta(days=offset, minutes=start)
+        for offset in range(8)
+        for rule in schedule.rules
+        if rule.intervals and (local.weekday() + offset) % 7 in rule.days
+        for start, _end in rule.intervals
+    )
+    return min((start for start in starts if start > local), default=None)

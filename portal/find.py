@@ -17,12 +17,14 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from boundaries.names import name_key
 from boundaries.queries import Unit, descendants_of, find_units, get_unit
 from layers.catalog import Layer
+from layers.hours import cached_parse_hours, next_opening
 from layers.nearby import Area, load_area, nearby, within_area
 from portal import ratelimit
 from portal.catalog import current_catalog
 from portal.database import db_connection, db_session
 from portal.errors import BadRequest
 from portal.find_messages import MESSAGES
+from portal.formats import weekday_time
 from portal.i18n import current_language, register_messages, translate
 
 MAX_LIMIT = 100
@@ -106,11 +108,21 @@ def _stale_before(now: datetime) -> datetime:
     return now - timedelta(days=current_app.config["SETTINGS"].stale_days)
 
 
-def _feature(site: dict[str, Any], stale_before: datetime) -> dict[str, Any]:
+def opens_at(site: dict[str, Any], now: datetime) -> datetime | None:
+    """Return when a closed site opens again (by its hours), or None (open, or not said)."""
+    hours = site["props"].get("hours")
+    if site["open_now"] is not False or not isinstance(hours, str):
+        return None
+    return next_opening(cached_parse_hours(hours), now)
+
+
+def _feature(site: dict[str, Any], now: datetime, stale_before: datetime) -> dict[str, Any]:
     properties = site["props"]
     properties.update(distance_m=round(site["distance_m"], 1), open_now=site["open_now"],
                       in_lockdown=site["in_lockdown"], approximate=site["approximate"],
                       updated=site["updated"].isoformat(), stale=site["updated"] < stale_before)
+    if (opening := opens_at(site, now)) is not None:
+        properties["opens_at"] = opening.isoformat()
     if "phone" in properties:
         properties["phone_dialable"] = dialable(properties["phone"])
     return {"type": "Feature", "id": site["id"],
@@ -133,10 +145,10 @@ def api_nearby() -> Response:
         "features": [],
     }
     if within_area(connection, _area(), lon, lat, AREA_REACH_M):
-        stale_before = _stale_before(datetime.now(UTC))
+        now = datetime.now(UTC)
         sites = nearby(connection, layer, lon, lat, limit, blockers=_blockers(), open_now=open_now,
-                       exclude_lockdown=exclude_lockdown)
-        body["features"] = [_feature(site, stale_before) for site in sites]
+                       exclude_lockdown=exclude_lockdown, at=now)
+        body["features"] = [_feature(site, now, _stale_before(now)) for site in sites]
     else:
         body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
                     note_en=translate("find_outside", "en"))
@@ -214,12 +226,15 @@ def _site_view(site: dict[str, Any], now: datetime, lang: str) -> dict[str, Any]
     props, lat, lon = site["props"], round(site["lat"], 6), round(site["lon"], 6)
     status = {True: "open", False: "closed", None: "unknown"}[site["open_now"]]
     stale = site["updated"] < _stale_before(now)
-    phone = props.get("phone")
+    phone, opening = props.get("phone"), opens_at(site, now)
     return {
         "name": props.get("name") or "", "address": props.get("address"), "hours": props.get("hours"),
         "phone": phone, "tel": tel_uri(phone) if dialable(phone) else None,
         "distance": format_distance(site["distance_m"], lang), "status": status,
         "status_text": translate(f"find_status_{status}", lang),
+        "opens_text": translate("find_opens_at", lang).format(when=weekday_time(opening, lang))
+        if opening else None,
+        "test_types": props.get("test_types"),
         "in_lockdown": site["in_lockdown"], "approximate": site["approximate"],
         "fresh": translate("find_updated", lang).format(ago=format_ago(site["updated"], now, lang)),
         "stale": stale, "lat": lat, "lon": lon, "geo": f"geo:{lat},{lon}",
@@ -235,7 +250,8 @@ def _candidate(session: Any, unit: Unit) -> dict[str, Any]:
 
 def _page_texts(lang: str) -> dict[str, str]:
     keys = ("find_status_open", "find_status_closed", "find_status_unknown", "find_in_lockdown",
-            "find_hours", "find_directions", "find_open_in_app", "find_on_map", "find_call_to_confirm",
+            "find_hours", "find_opens_at", "find_test_types",
+            "find_directions", "find_open_in_app", "find_on_map", "find_call_to_confirm",
             "find_updated", "find_locating", "find_searching", "find_location_error", "find_no_results",
             "find_near_you", "find_you_are_here", "approximate", "find_ago_now", "find_ago_minute",
             "find_ago_minutes", "find_ago_hour", "find_ago_hours", "find_ago_day", "find_ago_days")
@@ -282,7 +298,7 @@ def page() -> str:
         now = datetime.now(UTC)
         sites = [_site_view(s, now, lang) for s in nearby(
             session, layer, unit.lon, unit.lat, PAGE_LIMIT, blockers=_blockers(), open_now=open_now,
-            exclude_lockdown=exclude_lockdown)]
+            exclude_lockdown=exclude_lockdown, at=now)]
         if not sites:
             message = translate("find_no_results", lang)
     kinds = [(key, found.title(lang)) for key, found in offered.items()]

@@ -30,6 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "find_in_lockdown": {"vi": "Nằm trong vùng phong tỏa: có thể không vào được.",
                          "en": "Inside a lockdown zone: access may be restricted."},
     "find_hours": {"vi": "Giờ làm việc", "en": "Hours"},
+    "find_opens_at": {"vi": "Mở cửa lại: {when}", "en": "Opens again: {when}"},
+    "find_test_types": {"vi": "Hình thức xét nghiệm", "en": "Test types"},
     "find_directions": {"vi": "Chỉ đường", "en": "Directions"},
     "find_open_in_app": {"vi": "Mở ứng dụng bản đồ", "en": "Open in maps app"},
     "find_on_map": {"vi": "Xem bản đồ", "en": "View on map"},

@@ -3,15 +3,17 @@ Vietnamese, ``2,694.9`` and ``16 Aug 2021`` in English."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import Flask
 
 from portal.i18n import current_language
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def number(value: float | int | None, digits: int = 0, lang: str | None = None) -> str:
@@ -36,6 +38,17 @@ def day(value: date | None, lang: str | None = None) -> str:
         return ""
     lang = lang or current_language()
     return format_date(value, DATE_PATTERNS.get(lang, DATE_PATTERNS["vi"]), locale=lang)
+
+
+def weekday_time(value: datetime, lang: str | None = None) -> str:
+    """Format a moment of the coming week in Việt Nam: ``Thứ Hai 07:30`` / ``Monday 07:30``.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> monday = datetime(2021, 8, 23, 7, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    >>> weekday_time(monday, "vi"), weekday_time(monday, "en")
+    ('Thứ Hai 07:30', 'Monday 07:30')
+    """
+    return format_datetime(value, "EEEE HH:mm", tzinfo=VIETNAM, locale=lang or current_language())
 
 
 def init_app(app: Flask) -> None:

@@ -52,6 +52,13 @@
     return digits.charAt(0) === "0" && digits.length >= 10 ? "tel:+84" + digits.slice(1) : "tel:" + digits;
   }
 
+  function weekdayTime(iso) {  // "Thứ Hai 07:30", as the server-side list says it
+    var when = new Date(iso);
+    var options = { weekday: "long", hour: "2-digit", minute: "2-digit", hour12: false,
+                    timeZone: "Asia/Ho_Chi_Minh" };
+    return when.toLocaleString(config.lang === "en" ? "en-GB" : "vi-VN", options).replace(" lúc", "");
+  }
+
   function siteItem(feature) {
     var p = feature.properties;
     var lon = feature.geometry.coordinates[0];
@@ -64,9 +71,15 @@
     meta.appendChild(document.createTextNode(" · "));
     meta.appendChild(element("span", "site-status status-" + status, texts["find_status_" + status]));
     item.appendChild(meta);
+    if (status === "closed" && p.opens_at) {
+      item.appendChild(element("p", "site-opens", texts.find_opens_at.replace("{when}", weekdayTime(p.opens_at))));
+    }
     if (p.in_lockdown) { item.appendChild(element("p", "site-warning", texts.find_in_lockdown)); }
     if (p.address) { item.appendChild(element("p", "site-address", p.address)); }
     if (p.hours) { item.appendChild(element("p", "site-hours", texts.find_hours + ": " + p.hours)); }
+    if (p.test_types) {
+      item.appendChild(element("p", "site-tests", texts.find_test_types + ": " + p.test_types));
+    }
     if (p.phone) {
       var phone = element("p");
       if (p.phone_dialable) {  // a number the ingest could not read is text, never a tel: link

@@ -252,3 +252,40 @@ def test_a_typo_close_to_a_commune_name_suggests_it(client):
     assert re.search(r'<a href="[^"]*code=25747[^"]*" data-code="25747">Phường Phú Cường</a>', page)
     nothing = client.get("/tim-diem?q=zzzzqqq").get_data(as_text=True)
     assert "Không tìm thấy xã, phường hoặc huyện có tên này." in nothing and "data-code=" not in nothing
+
+
+# ----------------------------------------------------------------------- closed sites, test types
+
+DAY_TOKENS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+
+def _site_open_only_tomorrow(connection, lon: float, lat: float) -> datetime:
+    """Publish a testing site right at a point, open only tomorrow 7h-17h; return tomorrow 7:00."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    tomorrow = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=1)
+    publication = connection.execute(text(
+        "INSERT INTO publication (layer_id, author, action, boundary_set, scope_code, scope_level)"
+        " VALUES ('testing_sites', 'test', 'ingest', 'vn2021', '74', 'province') RETURNING id")).scalar_one()
+    connection.execute(text(
+        "INSERT INTO feature (layer_id, source_id, geom, props, content_hash, valid_from_pub)"
+        " VALUES ('testing_sites', 'closed-today', ST_SetSRID(ST_MakePoint(:x, :y), 4326),"
+        " jsonb_build_object('name', 'Điểm chỉ mở ngày mai', 'hours', CAST(:hours AS text),"
+        "                    'test_types', 'RT-PCR, test nhanh kháng nguyên'), 'x', :p)"),
+        {"x": lon, "y": lat, "p": publication, "hours": f"{DAY_TOKENS[tomorrow.weekday()]}, 7h-17h"})
+    return tomorrow.replace(hour=7, minute=0, second=0, microsecond=0)
+
+
+def test_a_closed_site_says_when_it_opens_and_which_tests_it_does(connection, client):
+    opening = _site_open_only_tomorrow(connection, PHU_CUONG[1], PHU_CUONG[0])
+    first = _nearby(client, limit=1).json["features"][0]["properties"]
+    assert first["name"] == "Điểm chỉ mở ngày mai" and first["open_now"] is False
+    assert datetime.fromisoformat(first["opens_at"]) == opening
+    assert first["test_types"] == "RT-PCR, test nhanh kháng nguyên"
+    page = htmllib.unescape(client.get("/tim-diem?q=Phu+Cuong").get_data(as_text=True))
+    weekday = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")[opening.weekday()]
+    assert f"Mở cửa lại: {weekday} 07:00" in page
+    assert "Hình thức xét nghiệm: RT-PCR, test nhanh kháng nguyên" in page
+    english = htmllib.unescape(client.get("/tim-diem?q=Phu+Cuong&lang=en").get_data(as_text=True))
+    assert f"Opens again: {opening.strftime('%A')} 07:00" in english
