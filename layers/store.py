@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Connection, Select, select, text
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
@@ -113,6 +113,15 @@ def within(unit: Unit | None, alias: str = "f") -> tuple[str, dict[str, str]]:
         return "", {}
     return within_condition(alias), {"within_level": unit.level, "within_code": unit.code,
                                      "within_set": unit.boundary_set}
+
+
+def layers_with_features(db: Session | Connection, layer_ids: list[str]) -> set[str]:
+    """Return which of the layers have at least one current feature."""
+    rows = db.execute(text(
+        "SELECT l FROM unnest(CAST(:ids AS text[])) AS l"
+        " WHERE EXISTS (SELECT 1 FROM feature f WHERE f.layer_id = l AND f.valid_to_pub IS NULL)"),
+        {"ids": layer_ids})
+    return {row[0] for row in rows}
 
 
 def features(session: Session, layer: Layer, *, as_of: int | None = None,

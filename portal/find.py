@@ -19,6 +19,7 @@ from boundaries.queries import Unit, descendants_of, find_units, get_unit
 from layers.catalog import Layer
 from layers.hours import cached_parse_hours, next_opening
 from layers.nearby import Area, load_area, nearby, within_area
+from layers.store import layers_with_features
 from portal import ratelimit
 from portal.catalog import current_catalog
 from portal.database import db_connection, db_session
@@ -271,11 +272,13 @@ def close_names(session: Any, set_name: str, query: str, limit: int = 3) -> list
 def page() -> str:
     """The search form and, when asked, the nearest sites to a commune or district."""
     settings, session, lang = current_app.config["SETTINGS"], db_session(), current_language()
-    offered = current_catalog().finder_layers()  # the catalogue's first one is the default
-    kind = request.args.get("kind") or next(iter(offered), "")
-    if kind not in offered:
+    declared = current_catalog().finder_layers()
+    with_data = layers_with_features(session, [layer.id for layer in declared.values()])
+    offered = {key: layer for key, layer in declared.items() if layer.id in with_data}  # no empty kinds
+    kind = request.args.get("kind") or next(iter(offered), "")  # the catalogue's first one is the default
+    if kind not in declared:
         raise BadRequest("Loại điểm không hợp lệ.", "Unknown kind of site.")
-    layer = offered[kind]
+    layer = declared[kind]
     query = (request.args.get("q") or "").strip()[:MAX_QUERY]
     code = (request.args.get("code") or "").strip()
     open_now, exclude_lockdown = _flag("open_now"), _flag("exclude_lockdown")
@@ -294,7 +297,9 @@ def page() -> str:
             candidates = [_candidate(session, u) for u in close]
         else:
             message = translate("find_no_place", lang)
-    if unit is not None:
+    if unit is not None and kind not in offered:  # an old link to a kind with no data: said plainly
+        message = translate("find_kind_no_data", lang).format(kind=layer.title(lang))
+    elif unit is not None:
         now = datetime.now(UTC)
         sites = [_site_view(s, now, lang) for s in nearby(
             session, layer, unit.lon, unit.lat, PAGE_LIMIT, blockers=_blockers(), open_now=open_now,
@@ -302,6 +307,8 @@ def page() -> str:
         if not sites:
             message = translate("find_no_results", lang)
     kinds = [(key, found.title(lang)) for key, found in offered.items()]
+    if kind not in offered:
+        kinds.append((kind, layer.title(lang)))
     client = {"api": url_for("find.api_nearby"), "lang": lang, "limit": PAGE_LIMIT,
               "layers": {key: found.id for key, found in offered.items()},
               "basemap": settings.basemap_url, "attribution": settings.basemap_attribution,

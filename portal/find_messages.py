@@ -32,6 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "find_hours": {"vi": "Giờ làm việc", "en": "Hours"},
     "find_opens_at": {"vi": "Mở cửa lại: {when}", "en": "Opens again: {when}"},
     "find_test_types": {"vi": "Hình thức xét nghiệm", "en": "Test types"},
+    "find_kind_no_data": {"vi": "Chưa có dữ liệu “{kind}” trong khu vực này.",
+                          "en": "There are no data on “{kind}” in this area yet."},
     "find_directions": {"vi": "Chỉ đường", "en": "Directions"},
     "find_open_in_app": {"vi": "Mở ứng dụng bản đồ", "en": "Open in maps app"},
     "find_on_map": {"vi": "Xem bản đồ", "en": "View on map"},

@@ -289,3 +289,12 @@ def test_a_closed_site_says_when_it_opens_and_which_tests_it_does(connection, cl
     assert "Hình thức xét nghiệm: RT-PCR, test nhanh kháng nguyên" in page
     english = htmllib.unescape(client.get("/tim-diem?q=Phu+Cuong&lang=en").get_data(as_text=True))
     assert f"Opens again: {opening.strftime('%A')} 07:00" in english
+
+
+def test_kinds_without_data_are_not_offered_and_an_old_link_says_so(client):
+    page = htmllib.unescape(client.get("/tim-diem").get_data(as_text=True))
+    offered = re.findall(r'<option value="(\w+)"', page)
+    assert offered[:2] == ["testing", "vaccination"] and "pharmacy" not in offered  # the demo has none
+    old_link = htmllib.unescape(client.get("/tim-diem?kind=pharmacy&q=Phu+Cuong").get_data(as_text=True))
+    assert "Chưa có dữ liệu “Nhà thuốc” trong khu vực này." in old_link
+    assert '<h3 class="site-name">' not in old_link
