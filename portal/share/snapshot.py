@@ -39,6 +39,7 @@ from layers.meta import in_force
 from layers.store import live_at
 from portal.database import db_session
 from portal.errors import BadRequest, PortalError
+from portal.formats import day, number
 from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
@@ -202,19 +203,17 @@ def _cache_key(scene: _Scene) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _class_label(lower: float | None, upper: float) -> str:
-    return f"≤ {_number(upper)}" if lower is None else f"{_number(lower)} – {_number(upper)}"
+def _class_label(lower: float | None, upper: float, lang: str) -> str:
+    return f"≤ {number(upper, lang=lang)}" if lower is None else \
+        f"{number(lower, lang=lang)} – {number(upper, lang=lang)}"
 
 
 def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
     stats = scene.stats
     top = 0.86
     if stats.legend:
-        handles = [Patch(facecolor=colour, edgecolor="#344054", linewidth=0.5, label=_class_label(lo, hi))
+        handles = [Patch(facecolor=colour, edgecolor="#344054", linewidth=0.5,
+                         label=_class_label(lo, hi, scene.lang))
                    for lo, hi, colour in stats.legend]
         handles.append(Patch(facecolor=NO_DATA, edgecolor="#344054", linewidth=0.5,
                              label=translate("no_data")))
@@ -242,6 +241,17 @@ def _source_line(scene: _Scene) -> str:
     head = f"{translate('share_source')}: {portal_name()} · {translate('share_licence')}: {licence()}"
     body = f"{translate('share_publication').capitalize()}: {'; '.join(parts)}" if parts else ""
     return "\n".join(textwrap.wrap(f"{head} · {body}" if body else head, 150)[:3])
+
+
+def subtitle(scene: _Scene) -> str:
+    """Return the line under the title: the statistic (or the unit's week) and the figures' day."""
+    stats = scene.stats
+    if not stats.day:
+        return translate("share_no_stat_data")
+    total = translate("no_figure") if stats.week_total is None else number(stats.week_total, lang=scene.lang)
+    shown = (translate(f"stat_{stats.statistic}") if scene.has_children
+             else f"{translate('new_cases_week')}: {total}")
+    return f"{shown} · {translate('week_to')} {day(stats.day, scene.lang)}"
 
 
 def render(scene: _Scene) -> bytes:
@@ -277,14 +287,7 @@ def render(scene: _Scene) -> bytes:
             ax.text(lon, lat, name, fontsize=7, ha="center", va="center", color=INK, path_effects=halo,
                     zorder=4)
     fig.text(0.02, 0.955, scene.unit.name, fontsize=18, weight="bold", color=INK, va="center")
-    if stats.day:
-        shown = (translate(f"stat_{stats.statistic}") if scene.has_children
-                 else f"{translate('new_cases_week')}: "
-                 + (translate("no_figure") if stats.week_total is None else _number(stats.week_total)))
-        subtitle = f"{shown} · {translate('week_to')} {stats.day.strftime('%d/%m/%Y')}"
-    else:
-        subtitle = translate("share_no_stat_data")
-    fig.text(0.02, 0.91, subtitle, fontsize=11, color=MUTED, va="center")
+    fig.text(0.02, 0.91, subtitle(scene), fontsize=11, color=MUTED, va="center")
     _legends(fig, scene, counts)
     fig.text(0.02, 0.015, _source_line(scene), fontsize=8, color=MUTED, va="bottom", linespacing=1.4)
     buffer = io.BytesIO()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -111,3 +112,17 @@ def test_images_are_drawn_by_a_bounded_pool_and_a_full_one_is_a_503(app, client)
     assert pool.slots.acquire(blocking=False)  # the slot was given back; now taken again
     assert client.get("/snapshot/718.png?lang=en").status_code == 200  # a kept image needs no slot
     pool.slots.release()
+
+
+def test_the_subtitle_gives_figures_and_their_day_in_the_languages_format(app, client, monkeypatch):
+    from portal.share import snapshot
+
+    subtitles = []
+    real = snapshot.subtitle
+    monkeypatch.setattr(snapshot, "subtitle", lambda scene: subtitles.append(real(scene)) or subtitles[-1])
+    app.extensions[CACHE].clear()
+    assert client.get("/snapshot/25741.png").status_code == 200
+    assert client.get("/snapshot/25741.png?lang=en").status_code == 200
+    vi, en = subtitles
+    assert re.search(r"7 ngày đến \d\d/\d\d/2021$", vi), vi
+    assert re.search(r"7 days to \d{1,2} [A-Z][a-z]{2} 2021$", en), en
