@@ -53,6 +53,16 @@ class Attribute:
     public: bool = True
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     default: str | None = None
+    choice_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (vi, en)
+
+    def label(self, lang: str) -> str:
+        """Return the attribute's name for people, in a language (vi or en)."""
+        return self.label_en if lang == "en" else self.label_vi
+
+    def choice_label(self, key: object, lang: str) -> str:
+        """Return how people read a choice's key (``roadblock`` is "Rào chắn"); other values as they are."""
+        labels = self.choice_labels.get(str(key))
+        return str(key) if labels is None else labels[1 if lang == "en" else 0]
 
 
 @dataclass(frozen=True)
@@ -181,11 +191,16 @@ def _attribute(data: dict, where: str) -> Attribute:
     choices = {k: _aliases(v, f"{where}.choices.{k}") for k, v in (data.get("choices") or {}).items()}
     if kind == "choice" and not choices:
         raise CatalogError(where, "a choice attribute needs choices")
+    labels = data.get("labels") or {}
+    if set(labels) != set(choices) or not all(isinstance(v, dict) for v in labels.values()):
+        raise CatalogError(f"{where}.labels", "each choice needs its labels: {key: {vi: …, en: …}}")
+    choice_labels = {k: (_need(v, "vi", f"{where}.labels.{k}"), _need(v, "en", f"{where}.labels.{k}"))
+                     for k, v in labels.items()}
     return Attribute(name=name, type=kind, label_vi=_need(label, "vi", where),
                      label_en=_need(label, "en", where),
                      aliases=_aliases(_need(data, "aliases", where), where),
                      required=bool(data.get("required", False)), public=bool(data.get("public", True)),
-                     choices=choices, default=data.get("default"))
+                     choices=choices, default=data.get("default"), choice_labels=choice_labels)
 
 
 _FEATURE_KINDS = tuple(name for name, kind in KINDS.items() if kind.has_features)

@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import Flask
 
+from layers.catalog import Attribute
 from portal.i18n import current_language
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -51,6 +52,29 @@ def weekday_time(value: datetime, lang: str | None = None) -> str:
     return format_datetime(value, "EEEE HH:mm", tzinfo=VIETNAM, locale=lang or current_language())
 
 
+def attribute_value(attribute: Attribute, value: object, lang: str | None = None) -> str:
+    """Return a feature's value as people read it: a choice's label, a date or number in the locale.
+
+    >>> from layers.catalog import default_catalog
+    >>> kind = next(a for a in default_catalog().layer("checkpoints").attributes if a.name == "kind")
+    >>> attribute_value(kind, "roadblock", "vi"), attribute_value(kind, "roadblock", "en")
+    ('Rào chắn', 'Roadblock')
+    """
+    lang = lang or current_language()
+    if value is None or value == "":
+        return ""
+    if attribute.type == "choice":
+        return attribute.choice_label(value, lang)
+    if attribute.type == "date" and isinstance(value, str):
+        try:
+            return day(date.fromisoformat(value[:10]), lang)
+        except ValueError:
+            return value
+    if attribute.type in ("int", "number") and isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value, 0 if float(value).is_integer() else 2, lang)
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
-    """Expose ``number`` and ``day`` to templates as filters."""
-    app.jinja_env.filters.update(number=number, day=day)
+    """Expose ``number``, ``day`` and ``attribute_value`` to templates as filters."""
+    app.jinja_env.filters.update(number=number, day=day, attribute_value=attribute_value)

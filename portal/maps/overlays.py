@@ -31,7 +31,8 @@ def _meta(layer: Layer, publication: int, updated: float | None, count: int, lan
     return {
         "id": layer.id, "title": layer.title(lang), "color": layer.color, "icon": layer.icon,
         "geometry": layer.geometry, "publication": publication, "updated": updated, "count": count,
-        "fields": [[a.name, a.label_vi if lang == "vi" else a.label_en]
+        # name, label, type and, for a choice, its keys' labels: popups show people's words
+        "fields": [[a.name, a.label(lang), a.type, {k: a.choice_label(k, lang) for k in a.choices}]
                    for a in layer.attributes if a.public],
     }
 

@@ -110,15 +110,13 @@ def text_view(set_name: str, code: str) -> str:
     unit = unit_or_404(session, set_name, code)
     children = queries.children(session, unit)
     stats = requested_statistics(session, unit, bool(children))
-    lang = current_language()
     sections = []
     for layer in current_catalog().feature_layers():
         if not layer.public:
             continue
         found = features(session, layer, unit=(unit.level, unit.code), limit=TEXT_VIEW_LIMIT + 1)
         if found:
-            fields = [(a.name, a.label_vi if lang == "vi" else a.label_en)
-                      for a in layer.attributes if a.public and a.name != "name"]
+            fields = [a for a in layer.attributes if a.public and a.name != "name"]
             sections.append((layer, fields, found[:TEXT_VIEW_LIMIT], len(found) > TEXT_VIEW_LIMIT))
     return render_template("unit_text.html", unit=unit, trail=queries.ancestors(session, unit),
                            children=children, stats=stats, sections=sections, unit_url=unit_url)

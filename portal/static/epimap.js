@@ -198,7 +198,7 @@
       var value = props[field[0]];
       if (field[0] === "name" || value === undefined || value === null || value === "") { return; }
       list.appendChild(element("dt", null, field[1]));
-      list.appendChild(element("dd", null, value));
+      list.appendChild(element("dd", null, epimap.fieldText(field, value)));
     });
     box.appendChild(list);
     if (props.approximate === true || props.approximate === "true") {
@@ -206,6 +206,17 @@
     }
     box.appendChild(element("p", "muted freshness", t("updated") + " " + epimap.ago(props.updated)));
     return box;
+  };
+
+  // A value as people read it: a choice's label, a date or a number in the page's language.
+  epimap.fieldText = function (field, value) {
+    var type = field[2], labels = field[3] || {};
+    if (type === "choice") { return labels[value] || String(value); }
+    if (type === "date") { return epimap.dayText(String(value).slice(0, 10)); }
+    if ((type === "int" || type === "number") && value !== "" && !isNaN(Number(value))) {
+      return Number(value).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "vi-VN");
+    }
+    return String(value);
   };
 
   // "16/08/2021" in Vietnamese, "16 Aug 2021" in English, from an ISO date.

@@ -94,3 +94,17 @@ def test_legend_lists_layers_with_their_freshness(browser, live_server, engine):
     assert "Điểm tiêm chủng (" in page.locator(".legend").inner_text()
     assert errors == []
     page.close()
+
+
+def test_popups_show_labels_dates_and_numbers_in_the_pages_language(browser, live_server):
+    page = browser.new_page()
+    choice = ["kind", "Loại", "choice", {"roadblock": "Rào chắn"}]
+    expected_by_lang = {"vi": ["Rào chắn", "16/08/2021", "1.500"], "en": ["Rào chắn", "16 Aug 2021", "1,500"]}
+    for lang, expected in expected_by_lang.items():
+        page.goto(f"{live_server}/map/25741?lang={lang}", wait_until="networkidle")
+        shown = page.evaluate(
+            "([choice]) => [epimap.fieldText(choice, 'roadblock'),"
+            " epimap.fieldText(['start_date', 'x', 'date', {}], '2021-08-16'),"
+            " epimap.fieldText(['capacity_per_day', 'x', 'int', {}], 1500)]", [choice])
+        assert shown == expected
+    page.close()
