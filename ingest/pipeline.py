@@ -18,7 +18,7 @@ from boundaries.queries import find_units
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
-from ingest.mapping import check_columns, header_scorer, map_headers
+from ingest.mapping import check_columns, check_layer, header_scorer, map_headers
 from ingest.parse_pool import parsed_rows
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
@@ -116,6 +116,7 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
     """Yield the staging lines of the rows that parse, recording every rejection and warning."""
     seen_ids: dict[str, int] = {}
     for table in _tables(path, layer, catalog, options):
+        check_layer(table.headers, layer, catalog)
         columns = map_headers(table.headers, layer, catalog)
         check_columns(columns, layer, table.headers)
         location_columns.update(commune=columns.location.get("commune"),

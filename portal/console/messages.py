@@ -147,6 +147,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_job_rows": {"vi": "Số dòng đã đọc", "en": "Rows read"},
     "console_job_refresh": {"vi": "Trang tự cập nhật.", "en": "This page updates itself."},
     "console_job_reload": {"vi": "Tải lại", "en": "Reload"},
+    "console_switch_layer": {"vi": "Xem trước tệp này như lớp “{layer}”",
+                             "en": "Preview this file as layer '{layer}'"},
     "console_job_upload_again": {"vi": "Về trang tải lên", "en": "Back to uploads"},
     "console_published_as": {"vi": "Đã xuất bản (lần #{id}).", "en": "Published (publication #{id})."},
     "console_published_history": {"vi": "Xem lịch sử lớp", "en": "See the layer's history"},

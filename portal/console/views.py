@@ -249,8 +249,9 @@ def preview(upload_id: int) -> str:
         outline = outline_geojson(session_db, unit, vertices_across=300) if unit else None
         current = layer_state(session_db, _layer(found.layer_id)).publication
     if found.running or found.report is None:
+        better = (found.job_error or {}).get("layer")
         return render_template("console/job.html", upload=found, unit=unit, layer=_layer(found.layer_id),
-                               job=uploads.job_state(found))
+                               job=uploads.job_state(found), better=current_catalog().layer(better or ""))
     report = found.report or {}
     rows = report.get("rows") or []
     return render_template(
@@ -261,6 +262,15 @@ def preview(upload_id: int) -> str:
         changes=found.changes or {}, map_data=_map_data(found, box, outline),
         stale=current != found.base_publication, metrics=current_catalog().metrics,
         may_publish=principal.at_least("publisher") and found.status == "previewed")
+
+
+@bp.route("/tai-len/<int:upload_id>/doi-lop", methods=["POST"])
+@signed_in("editor")
+def switch_layer(upload_id: int) -> Any:
+    """Preview an upload's file again as another layer (the one its headers fit, as the page offered)."""
+    found = uploads.queue_as_layer(get_bind(), current_app.config["SETTINGS"], me(), upload_id,
+                                   forms.field("layer", 40), where(), catalog=current_catalog())
+    return redirect(url_for("console.preview", upload_id=found.id))
 
 
 @bp.route("/tai-len/<int:upload_id>/tien-do.json")

@@ -1,0 +1,50 @@
+"""Safe publishing in the console (issue 16): a file for another layer is named and stopped, with a
+way to switch layer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.ingest.builders import SAMPLES, layer_counts
+from tests.portal.console.helpers import csrf_of, make_account, sign_in
+
+CHECKPOINTS_FILE = SAMPLES / "chot_kiem_soat.csv"
+
+
+def _upload(client, csrf: str, path, layer: str):
+    with open(path, "rb") as handle:
+        return client.post(
+            "/quan-tri/tai-len",
+            data={"csrf_token": csrf, "layer": layer, "file": (handle, path.name)},
+            content_type="multipart/form-data",
+        )
+
+
+def _upload_id(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def publisher(console, connection):
+    make_account(connection, "pub@soyte.vn", "publisher", "74")
+    return sign_in(console, "pub@soyte.vn")
+
+
+def test_a_checkpoints_file_offered_as_testing_sites_is_named_and_stopped(console, connection, publisher):
+    before = layer_counts(connection, "testing_sites")
+    upload_id = _upload_id(_upload(console, publisher, CHECKPOINTS_FILE, "testing_sites"))
+    html = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
+    error = re.search(r'id="job-error">(.*?)</p>', html, re.S).group(1)
+    assert "Chốt kiểm soát và rào chắn" in error and "Điểm xét nghiệm" in error
+    assert 'id="publish"' not in html  # stopped: nothing to publish from
+    assert layer_counts(connection, "testing_sites") == before
+    switch = re.search(r'<form method="post" action="([^"]+/doi-lop)"', html).group(1)
+    answer = console.post(switch, data={"csrf_token": csrf_of(html), "layer": "checkpoints"})
+    new_id = _upload_id(answer)
+    assert new_id != upload_id
+    page = console.get(f"/quan-tri/tai-len/{new_id}").get_data(as_text=True)
+    assert 'id="job-error"' not in page and 'id="publish"' in page
+    assert "Chốt kiểm soát và rào chắn" in page  # the preview is of the checkpoints layer now
