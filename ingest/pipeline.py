@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -104,7 +104,7 @@ class _Resolver:
 def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
     found = False
     for table in read_tables(path, sheet=options.sheet, header_hint=header_scorer(layer, catalog),
-                             max_bytes=options.max_bytes):
+                             max_bytes=options.max_bytes, name=options.source_name):
         found = True
         yield table
     if not found:
@@ -229,15 +229,31 @@ def _apply_locations(report: Report, session: Session, rejected: list[tuple[int,
         row.lon, row.lat = round(lon, 7), round(lat, 7)
 
 
-def _refusal(report: Report, removed_share: float, force: bool) -> Problem | None:
+class TooManyRemoved(Problem):
+    """A feed would remove more than half of the layer's current features in its scope."""
+
+    def __init__(self, removed: int, current: int) -> None:
+        share = removed / current if current else 0.0
+        super().__init__(
+            "too_many_removed",
+            f"Bản cập nhật này sẽ xóa {removed} trên {current} điểm hiện có ({share:.0%});"
+            " chỉ xuất bản khi được xác nhận.",
+            f"This feed would remove {removed} of the {current} current features ({share:.0%});"
+            " it is published only when confirmed.")
+        self.removed, self.current = removed, current
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the refusal with its numbers (the console's confirmation names them)."""
+        return {**super().as_dict(), "removed": self.removed, "current": self.current}
+
+
+def _refusal(report: Report, current: int, force: bool) -> Problem | None:
     if not report.accepted and not force:
         return Problem("no_accepted_rows", "Không có dòng hợp lệ nào; không xuất bản.",
                        "No row was accepted; nothing is published.")
-    if removed_share > MAX_REMOVED_SHARE and not force:
-        return Problem(
-            "too_many_removed",
-            f"Bản cập nhật sẽ xóa {removed_share:.0%} số điểm hiện có; dùng --force nếu đúng ý.",
-            f"This feed would remove {removed_share:.0%} of the current features; use --force if meant.")
+    removed = report.diff.removed
+    if current and removed / current > MAX_REMOVED_SHARE and not force:
+        return TooManyRemoved(removed, current)
     return None
 
 
@@ -273,8 +289,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         if options.inspect is not None:
             options.inspect(session, layer, scope)
         current = current_count(session, layer, scope)
-        report.refused = _refusal(report, report.diff.removed / current if current else 0.0,
-                                  options.force)
+        report.refused = _refusal(report, current, options.force)
         if report.refused is None and not options.dry_run:
             tell("publishing", len(report.rows))
             info = PublishInfo(author=options.author, source_name=name, source_sha256=report.sha256,

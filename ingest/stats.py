@@ -454,7 +454,8 @@ def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOpt
     units = _Units(session, scope)
     values: dict[Key, float] = {}
     first_rows: dict[Key, int] = {}
-    for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes):
+    for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes,
+                             name=options.source_name):
         layout = table_layout(table, catalog, levels, options.metric)
         _read_table(report, units, catalog, table, layout, values, first_rows)
     return values, first_rows

@@ -123,8 +123,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_legal_ref": {"vi": "Căn cứ pháp lý (số quyết định)", "en": "Legal reference (decision number)"},
     "console_legal_ref_example": {"vi": "VD: 849/QĐ-UBND", "en": "e.g. 849/QĐ-UBND"},
     "console_note": {"vi": "Ghi chú", "en": "Note"},
-    "console_force": {"vi": "Vẫn xuất bản dù xóa nhiều điểm",
-                      "en": "Publish even though it removes many features"},
+    "console_force": {"vi": "Tôi xác nhận: bản cập nhật này xóa {removed} trên {current} điểm hiện có của lớp"
+                            " “{layer}” trong {unit}.",
+                      "en": "I confirm: this removes {removed} of the {current} current features of layer"
+                            " '{layer}' in {unit}."},
     "console_publish": {"vi": "Xuất bản", "en": "Publish"},
     "console_discard": {"vi": "Hủy bản tải lên", "en": "Discard"},
     "console_needs_publisher": {"vi": "Cần cán bộ có vai trò Xuất bản để xuất bản tệp này.",
@@ -149,6 +151,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_job_reload": {"vi": "Tải lại", "en": "Reload"},
     "console_switch_layer": {"vi": "Xem trước tệp này như lớp “{layer}”",
                              "en": "Preview this file as layer '{layer}'"},
+    "console_sign_in_waiting": {"vi": "Đăng nhập được sau {s} giây…", "en": "You can sign in in {s} s…"},
+    "console_upload_another": {"vi": "Tải lên tệp khác", "en": "Upload another file"},
     "console_job_upload_again": {"vi": "Về trang tải lên", "en": "Back to uploads"},
     "console_published_as": {"vi": "Đã xuất bản (lần #{id}).", "en": "Published (publication #{id})."},
     "console_published_history": {"vi": "Xem lịch sử lớp", "en": "See the layer's history"},

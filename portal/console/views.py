@@ -99,6 +99,10 @@ def sign_in() -> Any:
     if request.method == "POST":
         email = forms.field("email", 254)
         raw = None
+        with db() as session_db:
+            delay = accounts.short_delay(session_db, email, where().ip)
+        if delay:
+            accounts.pause(delay)  # outside any transaction: no connection held while waiting
         with db() as session_db:  # commits the attempt even when it failed
             try:
                 principal = accounts.sign_in(session_db, email, request.form.get("password") or "", where())
@@ -111,7 +115,8 @@ def sign_in() -> Any:
             session[SID] = raw
             return redirect(safe_next(target))
     page = render_template("console/sign_in.html", error=error.message(current_language()) if error else None,
-                           email=email, next=target)
+                           email=email, next=target,
+                           retry_after=error.retry_after if isinstance(error, Throttled) else None)
     response = Response(page, status=error.status if error else 200)
     if isinstance(error, Throttled):
         response.headers["Retry-After"] = str(error.retry_after)
@@ -251,7 +256,9 @@ def preview(upload_id: int) -> str:
     if found.running or found.report is None:
         better = (found.job_error or {}).get("layer")
         return render_template("console/job.html", upload=found, unit=unit, layer=_layer(found.layer_id),
-                               job=uploads.job_state(found), better=current_catalog().layer(better or ""))
+                               job=uploads.job_state(found), better=current_catalog().layer(better or ""),
+                               catalog_layers=list(current_catalog().layers.values()),
+                               max_mb=current_app.config["SETTINGS"].max_upload_mb)
     report = found.report or {}
     rows = report.get("rows") or []
     return render_template(

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import text
 
-from tests.ingest.builders import SAMPLES, layer_counts
+from tests.ingest.builders import SAMPLES, checkpoint_rows, layer_counts, write_csv
 from tests.portal.console.helpers import csrf_of, make_account, sign_in
 
 CHECKPOINTS_FILE = SAMPLES / "chot_kiem_soat.csv"
@@ -48,3 +49,42 @@ def test_a_checkpoints_file_offered_as_testing_sites_is_named_and_stopped(consol
     page = console.get(f"/quan-tri/tai-len/{new_id}").get_data(as_text=True)
     assert 'id="job-error"' not in page and 'id="publish"' in page
     assert "Chốt kiểm soát và rào chắn" in page  # the preview is of the checkpoints layer now
+
+
+PNG = bytes.fromhex("89504E470D0A1A0A0000000D49484452") + bytes(200)
+
+
+def test_an_image_sent_as_a_workbook_is_named_and_the_official_stays_in_the_console(
+    console, publisher, tmp_path
+):
+    path = tmp_path / "xet_nghiem.xlsx"
+    path.write_bytes(PNG)
+    html = console.get(_upload(console, publisher, path, "testing_sites").headers["Location"]).get_data(
+        as_text=True
+    )
+    error = re.search(r'id="job-error">(.*?)</p>', html, re.S).group(1)
+    assert "một ảnh PNG, không phải tệp Excel" in error
+    form = html.split('class="stack upload-form"')[1].split("</form>")[0]  # upload again from here
+    assert 'name="file"' in form and '<option value="testing_sites" selected>' in form
+
+
+def test_a_feed_removing_most_sites_asks_a_worded_confirmation_never_for_force(
+    console, connection, publisher, tmp_path
+):
+    headers, rows = checkpoint_rows("CKS-001", "CKS-002")
+    upload_id = _upload_id(
+        _upload(console, publisher, write_csv(tmp_path / "few.csv", headers, rows), "checkpoints")
+    )
+    current = connection.execute(
+        text("SELECT count(*) FROM feature WHERE layer_id = 'checkpoints' AND valid_to_pub IS NULL")
+    ).scalar()
+    html = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
+    removed = int(re.search(r'class="removed">[^<]*<strong>(\d+)</strong>', html).group(1))
+    assert removed > current / 2
+    label = html.split('class="check confirm-removal"')[1].split("</label>")[0]
+    assert f"xóa {removed} trên {current} điểm hiện có" in label and 'name="force"' in label
+    assert "--force" not in html
+    console.post(f"/quan-tri/tai-len/{upload_id}/xuat-ban", data={"csrf_token": publisher})
+    refused = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
+    assert 'id="job-error"' in refused and "--force" not in refused
+    assert f"{removed} trên {current}" in refused
