@@ -127,11 +127,13 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
         id_column = columns.location.get("source_id")
         for row, (line, found, column_or_warnings) in parsed_rows(table.rows, table.headers, context):
             if line is None:
-                report.rows.append(RowResult.rejected(row.sheet, row.number, found, column_or_warnings))
+                column = column_or_warnings
+                value = row.cells.get(column) if column else None
+                report.rows.append(RowResult.rejected(row.sheet, row.number, found, column, value))
                 continue
             problem = _duplicate(found, row.number, seen_ids)
             if problem is not None:
-                report.rows.append(RowResult.rejected(row.sheet, row.number, problem, id_column))
+                report.rows.append(RowResult.rejected(row.sheet, row.number, problem, id_column, found))
                 continue
             result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
             for warning, column in column_or_warnings:
@@ -215,12 +217,14 @@ def _location_problem(reason: str, name: str | None) -> Problem:
     return Problem(reason, *messages[reason])
 
 
-def _apply_locations(report: Report, session: Session, rejected: list[tuple[int, str, str | None]],
+def _apply_locations(report: Report, session: Session,
+                     rejected: list[tuple[int, str, str | None, str | None]],
                      columns: dict[str, str | None], polygons: bool) -> None:
-    for seq, reason, name in rejected:
+    for seq, reason, name, place in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
-        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
+        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column,
+                                              name or place)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
     for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session, polygons):

@@ -378,7 +378,8 @@ def _read_row(units: _Units, catalog: Catalog, layout: Layout, row: Row) -> tupl
         if isinstance(code, Problem):
             raise _Rejection(code, layout.unit)
     except _Rejection as rejection:
-        return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column), {}
+        value = row.cells.get(rejection.column) if rejection.column else None
+        return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column, value), {}
     values = {(code, column.metric or metric, column.day or day): value for column, value in numbers}
     return RowResult(row.sheet, row.number, "accepted", unit_codes={layout.level: code}), values
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.ingest.builders import SAMPLES, checkpoint_rows, layer_counts, write_csv
+from tests.ingest.builders import NEW_POINT, SAMPLES, checkpoint, checkpoint_rows, layer_counts, write_csv
 from tests.portal.console.helpers import csrf_of, make_account, sign_in
 
 CHECKPOINTS_FILE = SAMPLES / "chot_kiem_soat.csv"
@@ -88,3 +88,20 @@ def test_a_feed_removing_most_sites_asks_a_worded_confirmation_never_for_force(
     refused = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
     assert 'id="job-error"' in refused and "--force" not in refused
     assert f"{removed} trên {current}" in refused
+
+
+def test_rejected_rows_show_the_offending_value(console, publisher, tmp_path):
+    headers, rows = checkpoint_rows()
+    rows.append(checkpoint("CKS-090", "Chốt Sai", 91.5, NEW_POINT[1]))  # no latitude is 91.5
+    rows.append(checkpoint("CKS-091", "Chốt Xa", 21.0285, 105.8542))  # Hà Nội: outside the province
+    upload_id = _upload_id(
+        _upload(console, publisher, write_csv(tmp_path / "chot.csv", headers, rows), "checkpoints")
+    )
+    html = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
+    rejected = html.split('class="data rejected"')[1].split("</table>")[0]
+    cells = re.findall(r'<td class="wrap value"[^>]*>(.*?)</td>', rejected, re.S)
+    assert "<code>91.5</code>" in cells
+    assert "<code>CKS-003</code>" in cells  # the sample repeats CKS-003: the id repeated
+    assert "<code>21.0285, 105.8542</code>" in cells  # where the row outside the province lies
+    report = console.get(f"/quan-tri/tai-len/{upload_id}/bao-cao.csv").get_data(as_text=True)
+    assert report.splitlines()[0].rstrip().endswith(",value") and "91.5" in report
