@@ -60,6 +60,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_roll_back_to": {"vi": "Khôi phục về", "en": "Roll back to"},
     "console_rolled_back": {"vi": "Đã khôi phục (lần xuất bản #{id}: +{added} ~{changed} −{removed}).",
                             "en": "Rolled back (publication #{id}: +{added} ~{changed} −{removed})."},
+    "console_rollback_title": {"vi": "khôi phục về lần xuất bản #{number}",
+                               "en": "roll back to publication #{number}"},
+    "console_rollback_hint": {"vi": "Xem trước những gì thay đổi; chưa có gì được khôi phục.",
+                              "en": "A preview of what changes; nothing is rolled back yet."},
+    "console_rollback_reason": {"vi": "Lý do khôi phục", "en": "Reason for the rollback"},
+    "console_rollback_confirm": {
+        "vi": "Tôi xác nhận: khôi phục lớp “{layer}” trong {unit} về lần xuất bản #{number}"
+              " (thêm {added}, sửa {changed}, xóa {removed}).",
+        "en": "I confirm: roll layer '{layer}' in {unit} back to publication #{number}"
+              " (adds {added}, changes {changed}, removes {removed})."},
+    "console_roll_back": {"vi": "Khôi phục", "en": "Roll back"},
     "console_features_in": {"vi": "Các điểm hiện tại trong", "en": "Current features in"},
     "console_no_features": {"vi": "Không có điểm nào.", "en": "No features."},
     "console_more_features": {"vi": "Chỉ hiển thị 500 điểm đầu.", "en": "Only the first 500 are shown."},
