@@ -13,6 +13,8 @@ from ingest.pipeline import IngestOptions
 from ingest.report_export import report_text, write_report_json
 from layers.catalog import load_catalog
 
+FORCIBLE = ("no_accepted_rows", "too_many_removed")  # refusals --force overrides
+
 
 @click.command("ingest")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -51,4 +53,6 @@ def ingest_command(app: AppContext, path: Path, layer: str, scope_code: str | No
     if report_json:
         write_report_json(report, report_json)
     if report.refused is not None:
+        if report.refused.code in FORCIBLE:
+            click.echo("Dùng --force nếu đúng ý. / Use --force if meant.", err=True)
         raise SystemExit(1)

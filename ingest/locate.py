@@ -132,8 +132,10 @@ def resolve_named_units(session: Session, resolve: Callable[[str, str | None], l
 
 
 def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = True
-           ) -> list[tuple[int, str, str | None]]:
-    """Give every staged row its unit codes, id and hash; return (seq, reason, name) of the rejected.
+           ) -> list[tuple[int, str, str | None, str | None]]:
+    """Give every staged row its unit codes, id and hash; return (seq, reason, name, place) of the rejected.
+
+    ``place`` is the row's location as "lat, lon" (a point on an area), when it has one.
 
     ``match_ids`` says whether current features may share the staged ids (else they are not indexed).
     """
@@ -150,7 +152,9 @@ def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = Tru
     place_in_pieces(session, polygons)
     session.execute(text(_LOCATED), params)
     rows = session.execute(text(
-        "DELETE FROM ingest_located WHERE reject IS NOT NULL RETURNING seq, reject, commune_name")).all()
+        "DELETE FROM ingest_located WHERE reject IS NOT NULL RETURNING seq, reject, commune_name,"
+        " round(ST_Y(ST_PointOnSurface(geom))::numeric, 6)::float8 || ', '"
+        " || round(ST_X(ST_PointOnSurface(geom))::numeric, 6)::float8 AS place")).all()
     # Lookups by id from the current features (publish) stay index probes whatever the planner
     # believes about the feature table, instead of a scan of the staging table per feature.  Built
     # before the numbering updates ids: built after, this transaction could not use it.  A layer
@@ -160,7 +164,7 @@ def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = Tru
     session.execute(text(_NUMBER_REPEATS))
     session.execute(text("DROP TABLE ingest_staging, unit_piece, unit_inside"))
     session.execute(text("ALTER TABLE ingest_located RENAME TO ingest_staging; ANALYZE ingest_staging"))
-    return [(r.seq, r.reject, r.commune_name) for r in rows]
+    return [(r.seq, r.reject, r.commune_name, r.place) for r in rows]
 
 
 def unit_chains(session: Session) -> dict[str, dict[str, str]]:

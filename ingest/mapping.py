@@ -95,6 +95,52 @@ def _locatable(location: dict[str, str], layer: Layer) -> bool:
     return "commune" in location or any(columns <= location.keys() for columns in layer.kind.located_by)
 
 
+class WrongLayer(FeedError):
+    """The file's headers fit another layer's attributes better than the chosen layer's."""
+
+    def __init__(self, layer: Layer, better: Layer, own: int, theirs: int) -> None:
+        super().__init__(
+            "wrong_layer",
+            f"Tệp này giống tệp của lớp “{better.title_vi}” ({better.id}: khớp {theirs} cột) hơn lớp"
+            f" “{layer.title_vi}” đã chọn (khớp {own} cột); không xem trước. Hãy chọn lại lớp.",
+            f"This file looks like a file of layer '{better.title_en}' ({better.id}: {theirs} columns"
+            f" match) more than of the chosen layer '{layer.title_en}' ({own} match); not previewed."
+            " Choose the layer again.")
+        self.better = better.id
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the error with the layer the file fits better."""
+        return {**super().as_dict(), "layer": self.better}
+
+
+def _fits(mapping: ColumnMap, layer: Layer) -> bool:
+    """Tell whether a mapping has every required attribute of the layer and a way to locate rows."""
+    return (all(a.name in mapping.attributes for a in layer.attributes if a.required)
+            and _locatable(mapping.location, layer))
+
+
+def better_layer(headers: list[str], layer: Layer, catalog: Catalog) -> tuple[Layer, int, int] | None:
+    """Return the layer of features the headers fit strictly better, with both attribute counts."""
+    own = len(map_headers(headers, layer, catalog).attributes)
+    best: tuple[Layer, int, int] | None = None
+    for other in catalog.layers.values():
+        if other.id == layer.id or not other.kind.has_features:
+            continue
+        mapping = map_headers(headers, other, catalog)
+        theirs = len(mapping.attributes)
+        if theirs > (best[2] if best else own) and _fits(mapping, other):
+            best = (other, own, theirs)
+    return best
+
+
+def check_layer(headers: list[str], layer: Layer, catalog: Catalog) -> None:
+    """Refuse a table whose headers fit another layer better, naming that layer."""
+    found = better_layer(headers, layer, catalog)
+    if found is not None:
+        better, own, theirs = found
+        raise WrongLayer(layer, better, own, theirs)
+
+
 def check_columns(mapping: ColumnMap, layer: Layer, headers: list[str]) -> None:
     """Refuse a table that lacks a required column or any way to locate its rows."""
     if not mapping.attributes and not mapping.location:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from boundaries.queries import find_units
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem
 from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
-from ingest.mapping import check_columns, header_scorer, map_headers
+from ingest.mapping import check_columns, check_layer, header_scorer, map_headers
 from ingest.parse_pool import parsed_rows
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
@@ -104,7 +104,7 @@ class _Resolver:
 def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
     found = False
     for table in read_tables(path, sheet=options.sheet, header_hint=header_scorer(layer, catalog),
-                             max_bytes=options.max_bytes):
+                             max_bytes=options.max_bytes, name=options.source_name):
         found = True
         yield table
     if not found:
@@ -116,6 +116,7 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
     """Yield the staging lines of the rows that parse, recording every rejection and warning."""
     seen_ids: dict[str, int] = {}
     for table in _tables(path, layer, catalog, options):
+        check_layer(table.headers, layer, catalog)
         columns = map_headers(table.headers, layer, catalog)
         check_columns(columns, layer, table.headers)
         location_columns.update(commune=columns.location.get("commune"),
@@ -126,11 +127,13 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
         id_column = columns.location.get("source_id")
         for row, (line, found, column_or_warnings) in parsed_rows(table.rows, table.headers, context):
             if line is None:
-                report.rows.append(RowResult.rejected(row.sheet, row.number, found, column_or_warnings))
+                column = column_or_warnings
+                value = row.cells.get(column) if column else None
+                report.rows.append(RowResult.rejected(row.sheet, row.number, found, column, value))
                 continue
             problem = _duplicate(found, row.number, seen_ids)
             if problem is not None:
-                report.rows.append(RowResult.rejected(row.sheet, row.number, problem, id_column))
+                report.rows.append(RowResult.rejected(row.sheet, row.number, problem, id_column, found))
                 continue
             result = RowResult(sheet=row.sheet, row=row.number, status="accepted")
             for warning, column in column_or_warnings:
@@ -214,12 +217,14 @@ def _location_problem(reason: str, name: str | None) -> Problem:
     return Problem(reason, *messages[reason])
 
 
-def _apply_locations(report: Report, session: Session, rejected: list[tuple[int, str, str | None]],
+def _apply_locations(report: Report, session: Session,
+                     rejected: list[tuple[int, str, str | None, str | None]],
                      columns: dict[str, str | None], polygons: bool) -> None:
-    for seq, reason, name in rejected:
+    for seq, reason, name, place in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
-        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column)
+        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column,
+                                              name or place)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
     for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session, polygons):
@@ -228,15 +233,31 @@ def _apply_locations(report: Report, session: Session, rejected: list[tuple[int,
         row.lon, row.lat = round(lon, 7), round(lat, 7)
 
 
-def _refusal(report: Report, removed_share: float, force: bool) -> Problem | None:
+class TooManyRemoved(Problem):
+    """A feed would remove more than half of the layer's current features in its scope."""
+
+    def __init__(self, removed: int, current: int) -> None:
+        share = removed / current if current else 0.0
+        super().__init__(
+            "too_many_removed",
+            f"Bản cập nhật này sẽ xóa {removed} trên {current} điểm hiện có ({share:.0%});"
+            " chỉ xuất bản khi được xác nhận.",
+            f"This feed would remove {removed} of the {current} current features ({share:.0%});"
+            " it is published only when confirmed.")
+        self.removed, self.current = removed, current
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the refusal with its numbers (the console's confirmation names them)."""
+        return {**super().as_dict(), "removed": self.removed, "current": self.current}
+
+
+def _refusal(report: Report, current: int, force: bool) -> Problem | None:
     if not report.accepted and not force:
         return Problem("no_accepted_rows", "Không có dòng hợp lệ nào; không xuất bản.",
                        "No row was accepted; nothing is published.")
-    if removed_share > MAX_REMOVED_SHARE and not force:
-        return Problem(
-            "too_many_removed",
-            f"Bản cập nhật sẽ xóa {removed_share:.0%} số điểm hiện có; dùng --force nếu đúng ý.",
-            f"This feed would remove {removed_share:.0%} of the current features; use --force if meant.")
+    removed = report.diff.removed
+    if current and removed / current > MAX_REMOVED_SHARE and not force:
+        return TooManyRemoved(removed, current)
     return None
 
 
@@ -272,8 +293,7 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         if options.inspect is not None:
             options.inspect(session, layer, scope)
         current = current_count(session, layer, scope)
-        report.refused = _refusal(report, report.diff.removed / current if current else 0.0,
-                                  options.force)
+        report.refused = _refusal(report, current, options.force)
         if report.refused is None and not options.dry_run:
             tell("publishing", len(report.rows))
             info = PublishInfo(author=options.author, source_name=name, source_sha256=report.sha256,

@@ -8,6 +8,22 @@ from typing import Any
 from ingest.errors import Problem
 from layers.versions import Diff
 
+MAX_VALUE = 80
+
+
+def shown_value(value: object, limit: int = MAX_VALUE) -> str | None:
+    """Return a value as a rejected row shows it: text on one line, shortened.
+
+    >>> shown_value("  11°08'39.0  N "), shown_value(None), shown_value(""), shown_value("x" * 90)[-3:]
+    ("11°08'39.0 N", None, None, 'xx…')
+    """
+    if value is None:
+        return None
+    shown = " ".join(str(value).split())
+    if not shown:
+        return None
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
 
 @dataclass(slots=True)
 class RowResult:
@@ -26,12 +42,14 @@ class RowResult:
     lat: float | None = None
     approximate: bool = False
     warnings: list[dict[str, str]] = field(default_factory=list)
+    value: str | None = None  # a rejected row's offending value, as the file gave it (shortened)
 
     @classmethod
-    def rejected(cls, sheet: str | None, row: int, problem: Problem, column: str | None) -> RowResult:
-        """Return a rejected row from a problem."""
+    def rejected(cls, sheet: str | None, row: int, problem: Problem, column: str | None,
+                 value: object = None) -> RowResult:
+        """Return a rejected row from a problem and the value at fault."""
         return cls(sheet=sheet, row=row, status="rejected", reason=problem.code, column=column,
-                   message_vi=problem.message_vi, message_en=problem.message_en)
+                   message_vi=problem.message_vi, message_en=problem.message_en, value=shown_value(value))
 
     def warn(self, problem: Problem, column: str | None = None) -> None:
         """Add a warning (the row is kept)."""

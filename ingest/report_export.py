@@ -36,7 +36,7 @@ _UNIT_DEPTH = {"province": 0, "district": 1, "commune": 2}
 _TABLE_HEAD = ("Trang/Sheet", "Dòng/Row", "Cột/Column", "Mã/Code", "Thông báo/Message")
 _TABLE_CAPS = (20, 8, 24, 30)
 _ROW_HEAD = ("sheet", "row", "status", "reason", "column", "message_vi", "message_en", "source_id")
-_ROW_TAIL = ("lon", "lat", "approximate", "warnings")
+_ROW_TAIL = ("lon", "lat", "approximate", "warnings", "value")
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -243,7 +243,17 @@ def _stacked(entries: list[_Entry], cells: list[list[str]], lang: str, width: in
 
 def _rejected_entries(report: Report) -> list[_Entry]:
     """Return one table entry per rejected row."""
-    return [_Entry(r.sheet, r.row, r.column, r.reason, r.message_vi, r.message_en) for r in report.rejected]
+    return [_Entry(r.sheet, r.row, r.column, r.reason, _valued(r.message_vi, r.value, "giá trị"),
+                   _valued(r.message_en, r.value, "value")) for r in report.rejected]
+
+
+def _valued(message: str | None, value: str | None, label: str) -> str | None:
+    """Return a rejected row's message with its offending value.
+
+    >>> _valued("Vĩ độ không hợp lệ.", "91,5", "giá trị"), _valued("Bad.", None, "value")
+    ('Vĩ độ không hợp lệ. (giá trị: “91,5”)', 'Bad.')
+    """
+    return f"{message} ({label}: “{value}”)" if value and message else message
 
 
 def _warning_entries(report: Report) -> list[_Entry]:
@@ -307,7 +317,7 @@ def _row_line(row: RowResult, keys: list[str]) -> list[Cell]:
     warnings = "; ".join(_warning_text(w) for w in row.warnings) or None
     units = [row.unit_codes.get(k) for k in keys]
     return [row.sheet, row.row, row.status, row.reason, row.column, row.message_vi, row.message_en,
-            row.source_id, *units, row.lon, row.lat, row.approximate, warnings]
+            row.source_id, *units, row.lon, row.lat, row.approximate, warnings, row.value]
 
 
 def report_rows_table(report: Report) -> list[list[Cell]]:

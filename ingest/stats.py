@@ -378,7 +378,8 @@ def _read_row(units: _Units, catalog: Catalog, layout: Layout, row: Row) -> tupl
         if isinstance(code, Problem):
             raise _Rejection(code, layout.unit)
     except _Rejection as rejection:
-        return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column), {}
+        value = row.cells.get(rejection.column) if rejection.column else None
+        return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column, value), {}
     values = {(code, column.metric or metric, column.day or day): value for column, value in numbers}
     return RowResult(row.sheet, row.number, "accepted", unit_codes={layout.level: code}), values
 
@@ -454,7 +455,8 @@ def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOpt
     units = _Units(session, scope)
     values: dict[Key, float] = {}
     first_rows: dict[Key, int] = {}
-    for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes):
+    for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes,
+                             name=options.source_name):
         layout = table_layout(table, catalog, levels, options.metric)
         _read_table(report, units, catalog, table, layout, values, first_rows)
     return values, first_rows

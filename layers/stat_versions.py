@@ -24,14 +24,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.queries import descendants_of
-from epimap.db import Bind, session_scope
 from layers.catalog import Layer
+from layers.store import Publication
 from layers.versions import (
     Diff,
     PublishInfo,
     Scope,
-    lock_layer,
-    publication_conflicts,
     record_publication,
     rollback_target,
 )
@@ -160,16 +158,10 @@ def _stage_past_values(session: Session, layer: Layer, scope: Scope, publication
     _index_staging(session)
 
 
-def rollback_values(bind: Bind, layer: Layer, publication_id: int, *, author: str, note: str | None = None,
-                    scope_code: str | None = None) -> tuple[int, Diff]:
-    """Publish the statistics of a publication's unit as they were at it; return (new id, diff)."""
-    with publication_conflicts(), session_scope(bind) as session:
-        target, scope = rollback_target(session, layer, publication_id, scope_code)
-        lock_layer(session, layer)
-        _stage_past_values(session, layer, scope, publication_id)
-        change = diff_values(session, scope.boundary_set)
-        info = PublishInfo(author=author, action="rollback", note=note, source_name=target.source_name,
-                           source_sha256=target.source_sha256, restores_publication=publication_id)
-        new_id = publish_values(session, layer, scope, info, change)
-        drop_staging(session)
-    return new_id, change
+def stage_past_values(session: Session, layer: Layer, publication_id: int, scope_code: str | None = None
+                      ) -> tuple[Publication, Scope, Diff]:
+    """Stage the statistics of a publication's unit as they were at it; return target, scope and diff."""
+    target, scope = rollback_target(session, layer, publication_id, scope_code)
+    _stage_past_values(session, layer, scope, publication_id)
+    return target, scope, diff_values(session, scope.boundary_set)
+

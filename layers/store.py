@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, select, text
+from sqlalchemy import Connection, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
@@ -35,6 +35,8 @@ class Publication:
     note: str | None
     legal_ref: str | None
     restores_publication: int | None
+    number: int = 0  # the layer's n-th publication (#1, #2 …), as officials count them
+
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> None:
@@ -56,8 +58,23 @@ def sync_catalog(session: Session, catalog: Catalog) -> None:
 
 def _publications(layer: Layer) -> Select:
     """Select a layer's publications as :class:`Publication` fields, from the declared schema."""
-    columns = [schema.publication.c[name] for name in Publication.__dataclass_fields__]
-    return select(*columns).where(schema.publication.c.layer_id == layer.id)
+    table = schema.publication
+    earlier = table.alias("earlier")
+    number = (select(func.count()).where(earlier.c.layer_id == table.c.layer_id, earlier.c.id <= table.c.id)
+              .scalar_subquery().label("number"))
+    columns = [table.c[name] for name in Publication.__dataclass_fields__ if name != "number"]
+    return select(*columns, number).where(table.c.layer_id == layer.id)
+
+
+def publication_numbers(session: Session, ids: list[int | None]) -> dict[int, int]:
+    """Return the number within its layer (#1, #2 …) of each publication id given."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(text(
+        "SELECT p.id, (SELECT count(*) FROM publication q WHERE q.layer_id = p.layer_id AND q.id <= p.id)"
+        " FROM publication p WHERE p.id = ANY(:ids)"), {"ids": wanted})
+    return {pub: number for pub, number in rows}
 
 
 def history(session: Session, layer: Layer, limit: int = 100) -> list[Publication]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -45,6 +46,7 @@ IP_LOCK_AFTER = 20
 LOCK = timedelta(minutes=15)
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 30.0
+WAITED_OUT_S = 2.0  # delays up to this (the first two failures') are waited out, not told to the person
 TOKEN_PREFIX = "epm_"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}$")
 
@@ -455,6 +457,21 @@ def throttle_state(session: Session, email: str, ip: str | None, at: datetime | 
         states.append(_state(_failures(session, _CLIENT, params, since, False), IP_LOCK_AFTER, at))
     waiting = [s for s in states if s.wait_s > 0]
     return max(waiting, key=lambda s: (s.locked, s.wait_s)) if waiting else ThrottleState(0.0, False)
+
+
+def pause(seconds: float) -> None:
+    """Sleep (tests replace this with their clock)."""
+    time.sleep(seconds)
+
+
+def short_delay(session: Session, email: str, ip: str | None) -> float:
+    """Return the delay a sign-in waits out itself: a short one (``WAITED_OUT_S``) not a lock, else 0.
+
+    A person who mistyped once and types the right password at once is let in a second later,
+    rather than told to wait and made to type it again.
+    """
+    state = throttle_state(session, (email or "").strip().lower()[:254], ip)
+    return state.wait_s if not state.locked and 0 < state.wait_s <= WAITED_OUT_S else 0.0
 
 
 def _attempt(session: Session, email: str, ip: str | None, ok: bool, counted: bool = True) -> None:

@@ -41,9 +41,10 @@ from ingest.pipeline import IngestOptions
 from ingest.report import Report, RowResult
 from ingest.rows import typed_value
 from layers.catalog import Catalog, Layer, default_catalog
-from layers.rollback import rollback
+from layers.meta import layer_state
+from layers.rollback import preview_rollback, rollback
 from layers.statistics import value_count
-from layers.store import get_publication
+from layers.store import Publication, get_publication
 from layers.versions import NO_PREVIEW, Diff, PublishInfo, Scope, diff, publish, resolve_scope
 from officials.accounts import (
     Conflict,
@@ -368,24 +369,81 @@ def can_roll_back(session: Session, principal: Principal | None, set_name: str, 
             and covers(session, principal.boundary_set, principal.scope_code, set_name, scope_code))
 
 
-def rollback_publication(bind: Bind, principal: Principal, layer_id: str, publication_id: int, where: Where,
-                         note: str | None = None, catalog: Catalog | None = None) -> tuple[int, Diff]:
-    """Restore the layer as it was at a publication (within that publication's unit), as a new one."""
+@dataclass(frozen=True)
+class RollbackPreview:
+    """What rolling a layer back to a publication would change, shown before it is confirmed."""
+
+    target: Publication
+    diff: Diff
+    changes: dict[str, Any]
+    base: int | None  # the layer's latest publication now: the rollback is refused if it moves
+
+
+def _rollback_target(session: Session, principal: Principal, layer: Layer, publication_id: int
+                     ) -> Publication:
+    """Return a publication the principal may roll back to (publisher, inside its unit); 404/403 otherwise."""
     require_role(principal, "publisher")
+    target = get_publication(session, layer, publication_id)
+    if target is None:
+        raise NotFound()
+    require_scope(session, principal, target.boundary_set, target.scope_code)
+    return target
+
+
+def preview_rollback_publication(bind: Bind, principal: Principal, layer_id: str, publication_id: int,
+                                 catalog: Catalog | None = None) -> RollbackPreview:
+    """List what restoring the layer as it was at a publication would change; publish nothing."""
     layer = feed_layer(layer_id, catalog)
     with session_scope(bind) as session:
-        target = get_publication(session, layer, publication_id)
-        if target is None:
-            raise NotFound()
-        require_scope(session, principal, target.boundary_set, target.scope_code)
-    note = short_text(note)
+        _rollback_target(session, principal, layer, publication_id)
+        base = layer_state(session, layer).publication
+    changes: dict[str, Any] = {}
+
+    def inspect(session: Session, staged_layer: Layer, scope: Scope) -> None:
+        changes.update(preview_changes(session, staged_layer, scope))
+
     try:
-        new_id, change = rollback(bind, layer, publication_id, author=principal.actor, note=note)
+        target, _scope, change = preview_rollback(bind, layer, publication_id, inspect)
     except Problem as exc:
         raise feed_problem(exc) from exc
+    return RollbackPreview(target, change, changes, base)
+
+
+def _confirmed_rollback(note: str | None, legal_ref: str | None, confirmed: bool, base: int | None) -> None:
+    """Refuse a rollback without its preview, its reason, its legal reference or its confirmation."""
+    if base == NO_PREVIEW:
+        raise Invalid("Hãy xem trước việc khôi phục rồi xác nhận.", "Preview the rollback, then confirm it.")
+    if not note or not legal_ref:
+        raise Invalid("Hãy ghi lý do và căn cứ pháp lý (số quyết định) của việc khôi phục.",
+                      "Give the rollback's reason and its legal reference (decision number).")
+    if not confirmed:
+        raise Invalid("Hãy đánh dấu ô xác nhận trước khi khôi phục.",
+                      "Tick the confirmation before rolling back.")
+
+
+def rollback_publication(bind: Bind, principal: Principal, layer_id: str, publication_id: int, where: Where,
+                         note: str | None = None, catalog: Catalog | None = None, *,
+                         legal_ref: str | None = None, confirmed: bool = False,
+                         base: int | None = NO_PREVIEW) -> tuple[int, Diff]:
+    """Restore the layer as it was at a publication (within that publication's unit), as a new one.
+
+    Like publishing, it needs a reason (``note``), a legal reference and a confirmation, given after
+    its preview; ``base`` is the layer's latest publication the preview saw (refused if it moved).
+    """
+    layer = feed_layer(layer_id, catalog)
+    with session_scope(bind) as session:
+        target = _rollback_target(session, principal, layer, publication_id)
+    note, legal_ref = short_text(note), short_text(legal_ref)
+    _confirmed_rollback(note, legal_ref, confirmed, base)
+    try:
+        new_id, change = rollback(bind, layer, publication_id, author=principal.actor, note=note,
+                                  legal_ref=legal_ref, preview_base=base)
+    except Problem as exc:
+        raise feed_problem(exc, Conflict if exc.code == "changed_since_preview" else Unprocessable) from exc
     with session_scope(bind) as session:
         record(session, principal.actor, "rollback", where, target=f"publication:{new_id}",
                details=principal.audit_details(layer=layer.id, restores=publication_id, note=note,
+                                               legal_ref=legal_ref,
                                                unit=f"{target.boundary_set}/{target.scope_code}",
                                                diff=change.__dict__))
     return new_id, change

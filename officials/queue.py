@@ -51,14 +51,14 @@ def enqueue(session: Session, upload_id: int, kind: str, task: str, args: dict[s
 
 
 def finish(session: Session, upload_id: int, error: EpimapError | None = None, *,
-           code: str | None = None) -> None:
-    """Record the end of an upload's job: done, or failed with the error's two messages."""
+           code: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Record the end of an upload's job: done, or failed with the error's two messages (and details)."""
     if error is None:
         session.execute(text("UPDATE feed_upload SET job_phase = 'done', job_percent = 100, job_error = NULL,"
                              " job_updated_at = now() WHERE id = :i"), {"i": upload_id})
         return
     body = {"code": code or getattr(error, "code", None),
-            "vi": error.message("vi"), "en": error.message("en")}
+            "vi": error.message("vi"), "en": error.message("en"), **(details or {})}
     session.execute(text("UPDATE feed_upload SET job_phase = 'failed', job_error = CAST(:e AS jsonb),"
                          " job_updated_at = now() WHERE id = :i"),
                     {"e": json.dumps(body, ensure_ascii=False), "i": upload_id})

@@ -58,6 +58,11 @@ REJECTED = ("Tệp có dòng bị từ chối hoặc không được phép xuấ
             "The feed has rejected rows or was refused; nothing was published.")
 
 
+def problem_details(problem: Problem) -> dict[str, Any]:
+    """Return what a problem tells beyond its code and messages (e.g. the layer a file fits better)."""
+    return {k: v for k, v in problem.as_dict().items() if k not in ("code", "message_vi", "message_en")}
+
+
 def _args(principal: Principal, where: Where, **more: Any) -> dict[str, Any]:
     return {"principal": asdict(principal), "where": asdict(where), **more}
 
@@ -113,6 +118,20 @@ def queue_publish(bind: Bind, settings: Settings, principal: Principal, upload_i
         return get_upload(session, upload.id)  # type: ignore[return-value]
 
 
+def queue_as_layer(bind: Bind, settings: Settings, principal: Principal, upload_id: int, layer_id: str,
+                   where: Where, *, catalog: Catalog | None = None) -> Upload:
+    """Queue a preview of an upload's stored file as another layer (a new upload of the same file)."""
+    with session_scope(bind) as session:
+        upload = visible_upload(session, principal, upload_id)
+    path = upload_dir(settings) / upload.sha256
+    if not path.is_file():
+        raise Conflict("Tệp đã tải lên không còn; hãy tải lên lại.",
+                       "The uploaded file is gone; upload it again.")
+    with path.open("rb") as stream:
+        return queue_preview(bind, settings, principal, layer_id, stream, upload.file_name, where,
+                             catalog=catalog)
+
+
 def _claim(session: Any, upload_id: int) -> bool:
     """Move an upload from previewed to publishing; False when someone else already did."""
     claimed = session.execute(text("UPDATE feed_upload SET status = 'publishing' WHERE id = :i"
@@ -154,7 +173,7 @@ def preview_job(bind: Bind, settings: Settings, catalog: Catalog, args: dict[str
     except Problem as exc:
         with session_scope(bind) as session:
             session.execute(text("UPDATE feed_upload SET status = 'failed' WHERE id = :i"), {"i": upload.id})
-            queue.finish(session, upload.id, feed_problem(exc), code=exc.code)
+            queue.finish(session, upload.id, feed_problem(exc), code=exc.code, details=problem_details(exc))
             record(session, principal.actor, "upload_failed", where, target=f"layer:{layer.id}",
                    details=principal.audit_details(file=upload.file_name, sha256=upload.sha256,
                                                    size=upload.size_bytes, code=exc.code))

@@ -48,23 +48,41 @@ _KNOWN_TYPES = (
 )
 
 
-def _refuse_known_non_tables(path: Path, head: bytes) -> None:
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _expected(suffix: str) -> tuple[str, str]:
+    """Return what a file's name says it is, in both languages.
+
+    >>> _expected(".XLSX"), _expected(".csv"), _expected("")
+    (('tệp Excel', 'an Excel file'), ('tệp CSV', 'a CSV file'), ('tệp Excel hay CSV', 'an Excel or CSV file'))
+    """
+    suffix = suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return "tệp Excel", "an Excel file"
+    if suffix in TEXT_SUFFIXES:
+        return "tệp CSV", "a CSV file"
+    return "tệp Excel hay CSV", "an Excel or CSV file"
+
+
+def _refuse_known_non_tables(path: Path, head: bytes, name: str | None = None) -> None:
     """Name what a file really is when it is no table: a PDF, an image, an archive, or binary data.
 
     A file named as a workbook that is neither OLE2 nor ZIP and holds NUL bytes is not one either.
+    ``name`` is the file's name as sent (a stored upload's path has no suffix).
     """
+    suffix = Path(name).suffix if name else path.suffix
     found = next((names for magic, names in _KNOWN_TYPES if head.startswith(magic)), None)
-    workbook_name = path.suffix.lower() in EXCEL_SUFFIXES
+    workbook_name = suffix.lower() in EXCEL_SUFFIXES
     if found is None and workbook_name and head[:4] != OLE_MAGIC and head[:4] not in ZIP_MAGICS \
             and b"\x00" in head:
         found = ("dữ liệu nhị phân không nhận ra được", "unrecognised binary data")
     if found is None:
         return
-    named = f"có đuôi {path.suffix} nhưng " if workbook_name else ""
-    named_en = f"is named {path.suffix} but " if workbook_name else ""
+    expected_vi, expected_en = _expected(suffix)
     raise FeedError("not_a_table",
-                    f"Tệp {named}không phải bảng dữ liệu (Excel hay CSV): nội dung là {found[0]}.",
-                    f"The file {named_en}is not a data table (Excel or CSV): its content is {found[1]}.")
+                    f"Tệp này là {found[0]}, không phải {expected_vi}: không có bảng dữ liệu để đọc.",
+                    f"This is {found[1]}, not {expected_en}: there is no data table to read.")
 
 
 def read_tables(
@@ -74,6 +92,7 @@ def read_tables(
     header_hint: HeaderHint | None = None,
     max_bytes: int | None = None,
     limits: Limits | None = None,
+    name: str | None = None,
 ) -> Iterator[Table]:
     """Return the tables of a feed file: one per non-empty visible sheet, or one for text.
 
@@ -82,7 +101,8 @@ def read_tables(
     skipped.  ``header_hint`` scores candidate headers (the header names a row among the first
     30 would give, alone or combined with a sub-header row below); the best wins, and the
     built-in rule is used when every score is 0.  ``max_bytes`` overrides
-    ``limits.max_bytes`` (default 50 MB).
+    ``limits.max_bytes`` (default 50 MB).  ``name`` is the name the file was sent as, when the
+    path's is not (a stored upload): errors say what the file was expected to be by it.
     """
     path = Path(path)
     limits = limits or DEFAULT_LIMITS
@@ -100,7 +120,7 @@ def read_tables(
     with path.open("rb") as f:
         head = f.read(4096)
     magic = head[:4]
-    _refuse_known_non_tables(path, head)
+    _refuse_known_non_tables(path, head, name)
     if magic == OLE_MAGIC:
         check_ole(path)
         return excel_tables(path, sheet=sheet, header_hint=header_hint, limits=limits)

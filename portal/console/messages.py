@@ -61,6 +61,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_roll_back_to": {"vi": "Khôi phục về", "en": "Roll back to"},
     "console_rolled_back": {"vi": "Đã khôi phục (lần xuất bản #{id}: +{added} ~{changed} −{removed}).",
                             "en": "Rolled back (publication #{id}: +{added} ~{changed} −{removed})."},
+    "console_rollback_title": {"vi": "khôi phục về lần xuất bản #{number}",
+                               "en": "roll back to publication #{number}"},
+    "console_rollback_hint": {"vi": "Xem trước những gì thay đổi; chưa có gì được khôi phục.",
+                              "en": "A preview of what changes; nothing is rolled back yet."},
+    "console_rollback_reason": {"vi": "Lý do khôi phục", "en": "Reason for the rollback"},
+    "console_rollback_confirm": {
+        "vi": "Tôi xác nhận: khôi phục lớp “{layer}” trong {unit} về lần xuất bản #{number}"
+              " (thêm {added}, sửa {changed}, xóa {removed}).",
+        "en": "I confirm: roll layer '{layer}' in {unit} back to publication #{number}"
+              " (adds {added}, changes {changed}, removes {removed})."},
+    "console_roll_back": {"vi": "Khôi phục", "en": "Roll back"},
     "console_features_in": {"vi": "Các điểm hiện tại trong", "en": "Current features in"},
     "console_no_features": {"vi": "Không có điểm nào.", "en": "No features."},
     "console_more_features": {"vi": "Chỉ hiển thị 500 điểm đầu.", "en": "Only the first 500 are shown."},
@@ -124,8 +135,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_legal_ref": {"vi": "Căn cứ pháp lý (số quyết định)", "en": "Legal reference (decision number)"},
     "console_legal_ref_example": {"vi": "VD: 849/QĐ-UBND", "en": "e.g. 849/QĐ-UBND"},
     "console_note": {"vi": "Ghi chú", "en": "Note"},
-    "console_force": {"vi": "Vẫn xuất bản dù xóa nhiều điểm",
-                      "en": "Publish even though it removes many features"},
+    "console_force": {"vi": "Tôi xác nhận: bản cập nhật này xóa {removed} trên {current} điểm hiện có của lớp"
+                            " “{layer}” trong {unit}.",
+                      "en": "I confirm: this removes {removed} of the {current} current features of layer"
+                            " '{layer}' in {unit}."},
     "console_publish": {"vi": "Xuất bản", "en": "Publish"},
     "console_discard": {"vi": "Hủy bản tải lên", "en": "Discard"},
     "console_needs_publisher": {"vi": "Cần cán bộ có vai trò Xuất bản để xuất bản tệp này.",
@@ -148,6 +161,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_job_rows": {"vi": "Số dòng đã đọc", "en": "Rows read"},
     "console_job_refresh": {"vi": "Trang tự cập nhật.", "en": "This page updates itself."},
     "console_job_reload": {"vi": "Tải lại", "en": "Reload"},
+    "console_switch_layer": {"vi": "Xem trước tệp này như lớp “{layer}”",
+                             "en": "Preview this file as layer '{layer}'"},
+    "console_sign_in_waiting": {"vi": "Đăng nhập được sau {s} giây…", "en": "You can sign in in {s} s…"},
+    "console_upload_another": {"vi": "Tải lên tệp khác", "en": "Upload another file"},
     "console_job_upload_again": {"vi": "Về trang tải lên", "en": "Back to uploads"},
     "console_published_as": {"vi": "Đã xuất bản (lần #{id}).", "en": "Published (publication #{id})."},
     "console_published_history": {"vi": "Xem lịch sử lớp", "en": "See the layer's history"},

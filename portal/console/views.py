@@ -33,9 +33,10 @@ from ingest.report_export import report_csv, report_xlsx
 from layers.catalog import Layer
 from layers.meta import layer_state
 from layers.statistics import latest_values
-from layers.store import features, history
+from layers.store import features, history, publication_numbers
+from layers.versions import NO_PREVIEW
 from officials import accounts, publishing, uploads
-from officials.accounts import ROLES, TOKEN_ROLES, Invalid, Principal, Throttled, Unauthenticated
+from officials.accounts import ROLES, TOKEN_ROLES, Conflict, Invalid, Principal, Throttled, Unauthenticated
 from officials.audit import ACTIONS, events
 from portal.catalog import current_catalog
 from portal.console import forms
@@ -62,6 +63,12 @@ def me() -> Principal:
     principal = current_principal()
     assert principal is not None  # noqa: S101 - guaranteed by @signed_in
     return principal
+
+
+def number_of(publication_id: int) -> int:
+    """Return a publication's number within its layer (#1, #2 …), as officials count them."""
+    with db() as session_db:
+        return publication_numbers(session_db, [publication_id]).get(publication_id, publication_id)
 
 
 def _layer(layer_id: str, *, features: bool = False) -> Layer:
@@ -99,6 +106,10 @@ def sign_in() -> Any:
     if request.method == "POST":
         email = forms.field("email", 254)
         raw = None
+        with db() as session_db:
+            delay = accounts.short_delay(session_db, email, where().ip)
+        if delay:
+            accounts.pause(delay)  # outside any transaction: no connection held while waiting
         with db() as session_db:  # commits the attempt even when it failed
             try:
                 principal = accounts.sign_in(session_db, email, request.form.get("password") or "", where())
@@ -111,7 +122,8 @@ def sign_in() -> Any:
             session[SID] = raw
             return redirect(safe_next(target))
     page = render_template("console/sign_in.html", error=error.message(current_language()) if error else None,
-                           email=email, next=target)
+                           email=email, next=target,
+                           retry_after=error.retry_after if isinstance(error, Throttled) else None)
     response = Response(page, status=error.status if error else 200)
     if isinstance(error, Throttled):
         response.headers["Retry-After"] = str(error.retry_after)
@@ -145,7 +157,8 @@ def home() -> str:
             rows.append({"layer": layer, "state": state, "latest": current[0] if current else None,
                          "in_unit": publishing.count_in_unit(session_db, layer, unit)})
         uploads = publishing.recent_uploads(session_db, principal) if principal.at_least("editor") else []
-    return render_template("console/home.html", unit=unit, rows=rows, uploads=uploads,
+        numbers = publication_numbers(session_db, [u.publication_id for u in uploads])
+    return render_template("console/home.html", unit=unit, rows=rows, uploads=uploads, numbers=numbers,
                            max_mb=current_app.config["SETTINGS"].max_upload_mb)
 
 
@@ -159,26 +172,58 @@ def layer_page(layer_id: str) -> str:
         publications = history(session_db, layer, limit=HISTORY_SHOWN)
         may_roll_back = {p.id: publishing.can_roll_back(session_db, principal, p.boundary_set, p.scope_code)
                          for p in publications}
+        numbers = {**publication_numbers(session_db, [p.restores_publication for p in publications]),
+                   **{p.id: p.number for p in publications}}
         if layer.kind.has_features:
             found: list[Any] = features(session_db, layer, unit=(unit.level, unit.code), public_only=False,
                                         limit=FEATURES_SHOWN + 1)
         else:
             found = latest_values(session_db, unit.boundary_set, unit.code, FEATURES_SHOWN + 1)
     return render_template("console/layer.html", layer=layer, unit=unit, publications=publications,
-                           may_roll_back=may_roll_back, features=found[:FEATURES_SHOWN],
+                           may_roll_back=may_roll_back, numbers=numbers, features=found[:FEATURES_SHOWN],
                            more=len(found) > FEATURES_SHOWN, metrics=current_catalog().metrics)
+
+
+@bp.route("/lop/<layer_id>/khoi-phuc/<int:publication_id>")
+@signed_in("publisher")
+def roll_back_preview(layer_id: str, publication_id: int) -> Any:
+    """Show what rolling back to a publication changes (lists, map), then ask a reason and confirmation."""
+    return _rollback_page(_layer(layer_id), publication_id)
+
+
+def _rollback_page(layer: Layer, publication_id: int, error: EpimapError | None = None) -> Any:
+    preview = publishing.preview_rollback_publication(get_bind(), me(), layer.id, publication_id,
+                                                      catalog=current_catalog())
+    target = preview.target
+    with db() as session_db:
+        unit = get_unit(session_db, target.boundary_set, target.scope_code)
+        box = bounds(session_db, unit) if unit else None
+        outline = outline_geojson(session_db, unit, vertices_across=300) if unit else None
+        number = publication_numbers(session_db, [target.id]).get(target.id, target.id)
+    page = render_template(
+        "console/rollback.html", layer=layer, unit=unit, target=target, number=number, base=preview.base,
+        diff=preview.diff.__dict__, changes=preview.changes, metrics=current_catalog().metrics,
+        map_data=_map_data(preview.changes, box, outline), values=request.form,
+        error=error.message(current_language()) if error else None)
+    return page, error.status if error else 200
 
 
 @bp.route("/lop/<layer_id>/khoi-phuc", methods=["POST"])
 @signed_in("publisher")
 def roll_back(layer_id: str) -> Any:
-    """Restore the layer as it was at a publication (a new publication)."""
-    new_id, change = publishing.rollback_publication(get_bind(), me(), layer_id, forms.number("publication"),
-                                                     where(), note=forms.field("note"),
-                                                     catalog=current_catalog())
-    flash(translate("console_rolled_back").format(id=new_id, added=change.added, changed=change.changed,
-                                                  removed=change.removed))
-    return redirect(url_for("console.layer_page", layer_id=layer_id))
+    """Restore the layer as it was at a publication (a new one), once its preview was confirmed."""
+    layer, publication = _layer(layer_id), forms.number("publication")
+    base = forms.field("base", 20)
+    try:
+        new_id, change = publishing.rollback_publication(
+            get_bind(), me(), layer.id, publication, where(), note=forms.field("note"),
+            legal_ref=forms.field("legal_ref"), confirmed=forms.flag("confirm"),
+            base=int(base) if base.isdigit() else NO_PREVIEW, catalog=current_catalog())
+    except (Invalid, Conflict) as exc:
+        return _rollback_page(layer, publication, exc)
+    flash(translate("console_rolled_back").format(id=number_of(new_id), added=change.added,
+                                                  changed=change.changed, removed=change.removed))
+    return redirect(url_for("console.layer_page", layer_id=layer.id))
 
 
 @bp.route("/lop/<layer_id>/sua", methods=["GET", "POST"])
@@ -199,7 +244,7 @@ def edit(layer_id: str) -> Any:
         except Invalid as exc:
             error, status = exc.message(current_language()), exc.status
         else:
-            flash(translate("console_edited").format(id=publication))
+            flash(translate("console_edited").format(id=number_of(publication)))
             return redirect(url_for("console.layer_page", layer_id=layer.id))
     return render_template("console/edit.html", layer=layer, feature=feature, values=values,
                            error=error), status
@@ -218,10 +263,10 @@ def upload() -> Any:
     return redirect(url_for("console.preview", upload_id=found.id))
 
 
-def _map_data(found: publishing.Upload, box: tuple[float, float, float, float] | None,
+def _map_data(changes: dict[str, Any] | None, box: tuple[float, float, float, float] | None,
               outline: dict | None) -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
-    changes = found.changes or {}
+    changes = changes or {}
     return {
         "basemap": settings.basemap_url, "attribution": settings.basemap_attribution,
         "bounds": [[box[1], box[0]], [box[3], box[2]]] if box else None,
@@ -248,9 +293,13 @@ def preview(upload_id: int) -> str:
         box = bounds(session_db, unit) if unit else None
         outline = outline_geojson(session_db, unit, vertices_across=300) if unit else None
         current = layer_state(session_db, _layer(found.layer_id)).publication
+        number = publication_numbers(session_db, [found.publication_id]).get(found.publication_id)
     if found.running or found.report is None:
+        better = (found.job_error or {}).get("layer")
         return render_template("console/job.html", upload=found, unit=unit, layer=_layer(found.layer_id),
-                               job=uploads.job_state(found))
+                               job=uploads.job_state(found), better=current_catalog().layer(better or ""),
+                               catalog_layers=list(current_catalog().layers.values()),
+                               max_mb=current_app.config["SETTINGS"].max_upload_mb)
     report = found.report or {}
     rows = report.get("rows") or []
     return render_template(
@@ -258,9 +307,18 @@ def preview(upload_id: int) -> str:
         unit=unit, report=report,
         rejected=[r for r in rows if r["status"] == "rejected"],
         warned=[r for r in rows if r["status"] == "accepted" and r.get("warnings")],
-        changes=found.changes or {}, map_data=_map_data(found, box, outline),
-        stale=current != found.base_publication, metrics=current_catalog().metrics,
+        changes=found.changes or {}, map_data=_map_data(found.changes, box, outline),
+        stale=current != found.base_publication, metrics=current_catalog().metrics, number=number,
         may_publish=principal.at_least("publisher") and found.status == "previewed")
+
+
+@bp.route("/tai-len/<int:upload_id>/doi-lop", methods=["POST"])
+@signed_in("editor")
+def switch_layer(upload_id: int) -> Any:
+    """Preview an upload's file again as another layer (the one its headers fit, as the page offered)."""
+    found = uploads.queue_as_layer(get_bind(), current_app.config["SETTINGS"], me(), upload_id,
+                                   forms.field("layer", 40), where(), catalog=current_catalog())
+    return redirect(url_for("console.preview", upload_id=found.id))
 
 
 @bp.route("/tai-len/<int:upload_id>/tien-do.json")

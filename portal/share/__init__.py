@@ -20,4 +20,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(downloads.bp)
     app.jinja_env.globals.update(download_links=downloads.download_links, embed_url=embed.embed_url,
                                  iframe_html=embed.iframe_html, snapshot_url=snapshot.snapshot_url,
-                                 data_licence=licence)
+                                 data_licence=licence, card_size=snapshot.SIZE)

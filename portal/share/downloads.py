@@ -7,13 +7,15 @@ and is cached for a day).  Columns: the source id, the public attributes in cata
 bilingual headers ("Tên / Name"), lon and lat (points) or WKT (polygons) in WGS 84, the unit codes
 lowest level first, whether the location is approximate, and the publication.
 
-Every file says which publication it holds, when that was published and under which licence:
+Every download says which publication it holds, when and by which authority that was published,
+under which legal reference and licence:
 
-* CSV: UTF-8 with a BOM (Excel shows Vietnamese), then :data:`METADATA_LINES` lines starting
-  with ``#`` (``# Lớp / Layer: …``; commas in them are written as ``;``), then one header row and
-  the data.  Read it with ``pandas.read_csv(url, comment="#")``, or, when a value may contain
-  ``#``, ``pandas.read_csv(url, skiprows=METADATA_LINES)``.
-* XLSX: a "Dữ liệu" sheet with the table and a "Thông tin" sheet with the same facts.
+* CSV: UTF-8 with a BOM (Excel shows Vietnamese), the header row first, then the data: it opens
+  with a plain ``pandas.read_csv(url)`` and in Excel as it is.  Phone numbers are written grouped
+  ("0274 3822 222"), so neither reads them as numbers and drops their leading zero.  Its metadata
+  is a CSV on the Web sidecar, ``<layer>.csv-metadata.json`` with the same query
+  (:mod:`portal.share.csvw`), named by the CSV's ``Link: <…>; rel="describedby"`` header.
+* XLSX: a "Dữ liệu" sheet with the table and a "Thông tin" sheet with the facts.
 * GeoJSON: a FeatureCollection whose top-level ``metadata`` member holds them.
 
 CSV and XLSX cells go through :mod:`ingest.sheets`, so no value runs as a formula.  CSV and
@@ -31,7 +33,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 
 from boundaries.queries import COUNTRY_LEVEL, Unit, set_levels
-from ingest.sheets import BOM, Cell, csv_lines, plain_text, workbook_bytes
+from ingest.sheets import BOM, Cell, csv_lines, workbook_bytes
 from layers.catalog import Layer
 from layers.meta import layer_state
 from layers.store import Publication, features, get_publication
@@ -44,6 +46,7 @@ from portal.i18n import has_message, translate
 from portal.maps.overlays import Overlay, public_overlays
 from portal.public_url import base_url
 from portal.share.common import fixed_language, iso_time, licence, local_time, portal_name
+from portal.share.csvw import MEDIA_TYPE, table_metadata
 from portal.units import unit_or_404
 
 FORMATS = {
@@ -51,7 +54,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "geojson": "application/geo+json",
 }
-METADATA_LINES = 9
+_PHONE_GROUPS = {10: (4, 3, 3), 11: (4, 4, 3), 8: (4, 4)}  # mobile 0912 345 678, landline, 1900 hotline
 _PUBLICATION = re.compile(r"[0-9]{1,18}")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -79,7 +82,7 @@ class Export:
                 ("publication", "Lần xuất bản / Publication")]
 
     def metadata(self) -> list[tuple[str, Cell]]:
-        """Return the facts every format states, as (bilingual label, value); METADATA_LINES of them."""
+        """Return the facts every format states, as (bilingual label, value)."""
         pub, layer, unit = self.publication, self.layer, self.unit
         where = f"{unit.name} ({unit.boundary_set}:{unit.code})" if unit else "Toàn bộ / Everywhere"
         return [
@@ -87,6 +90,8 @@ class Export:
             ("Đơn vị / Unit", where),
             ("Lần xuất bản / Publication", pub.id),
             ("Thời điểm xuất bản / Published at", iso_time(pub.created_at)),
+            ("Cơ quan ban hành / Issuing authority", authority()),
+            ("Căn cứ pháp lý / Legal reference", pub.legal_ref or "—"),
             ("Số đối tượng / Features", len(self.rows)),
             ("Tọa độ / Coordinates", "WGS 84 (EPSG:4326)"),
             ("Giấy phép / Licence", licence()),
@@ -94,12 +99,45 @@ class Export:
             ("Địa chỉ cố định / Permanent URL", self.permanent_url()),
         ]
 
-    def permanent_url(self) -> str:
-        """Return the URL of this very download, pinned to its publication."""
+    def pinned_params(self) -> dict[str, Any]:
+        """Return the query naming this very download: its publication and unit."""
         params: dict[str, Any] = {"pub": self.publication.id}
         if self.unit:
             params.update(unit=self.unit.code, set=self.unit.boundary_set)
-        return url_for("downloads.download", layer_id=self.layer.id, fmt="csv", _external=True, **params)
+        return params
+
+    def permanent_url(self) -> str:
+        """Return the URL of this very download, pinned to its publication."""
+        return url_for("downloads.download", layer_id=self.layer.id, fmt="csv", _external=True,
+                       **self.pinned_params())
+
+    def metadata_url(self) -> str:
+        """Return the URL of this download's CSV on the Web metadata, pinned to its publication."""
+        return url_for("downloads.csv_metadata", layer_id=self.layer.id, _external=True,
+                       **self.pinned_params())
+
+    def csvw(self) -> dict[str, Any]:
+        """Return this download's CSV on the Web metadata (provenance, columns and their types)."""
+        unit, pub = self.unit, self.publication
+        return table_metadata(
+            csv_url=self.permanent_url(), columns=self.columns(),
+            attribute_types={a.name: a.type for a in self.layer.attributes},
+            title=(self.layer.title_vi, self.layer.title_en),
+            facts={"publisher": authority(), "legal_ref": pub.legal_ref, "issued": iso_time(pub.created_at),
+                   "licence": licence(), "source": base_url(), "identifier": self.permanent_url(),
+                   "publication": pub.id,
+                   "unit": f"{unit.boundary_set}:{unit.code} {unit.name}" if unit else None,
+                   "count": len(self.rows)})
+
+    def csv_values(self, feature: dict[str, Any]) -> list[Cell]:
+        """Return one feature's cells for the CSV: phone numbers grouped, so none loses its zero."""
+        phones = {index for index, (key, _) in enumerate(self.columns()) if key in self.phone_keys()}
+        return [spaced_phone(cell) if index in phones else cell
+                for index, cell in enumerate(self.values(feature))]
+
+    def phone_keys(self) -> set[str]:
+        """Return the public attributes holding phone numbers."""
+        return {a.name for a in self.layer.attributes if a.public and a.type == "phone"}
 
     def values(self, feature: dict[str, Any]) -> list[Cell]:
         """Return one feature's cells, in column order."""
@@ -112,6 +150,28 @@ class Export:
         """Return an ASCII file name: layer, unit and publication."""
         where = f"{self.unit.boundary_set}-{self.unit.code}" if self.unit else "all"
         return _FILENAME_UNSAFE.sub("_", f"{self.layer.id}_{where}_pub{self.publication.id}") + f".{fmt}"
+
+
+def spaced_phone(value: Cell) -> Cell:
+    """Return a phone number of bare digits grouped as people write it (other values as they are).
+
+    >>> spaced_phone("0912345678"), spaced_phone("02743822222"), spaced_phone("19009095")
+    ('0912 345 678', '0274 3822 222', '1900 9095')
+    >>> spaced_phone("115"), spaced_phone(None), spaced_phone("@SUM(1)")
+    ('115', None, '@SUM(1)')
+    """
+    if not isinstance(value, str) or not value.isdigit() or len(value) not in _PHONE_GROUPS:
+        return value
+    parts, start = [], 0
+    for size in _PHONE_GROUPS[len(value)]:
+        parts.append(value[start:start + size])
+        start += size
+    return " ".join(parts)
+
+
+def authority() -> str:
+    """Return the authority issuing the data (the setting ``EPIMAP_SOURCE_AUTHORITY``)."""
+    return current_app.config["SETTINGS"].source_authority
 
 
 def _level_header(level: str) -> str:
@@ -154,10 +214,8 @@ def _export(layer_id: str) -> Export:
 
 def _csv(export: Export) -> Iterator[str]:
     yield BOM
-    for label, value in export.metadata():
-        yield "# " + plain_text(f"{label}: {'' if value is None else value}").replace(",", ";") + "\r\n"
     yield from csv_lines([[header for _, header in export.columns()]])
-    yield from csv_lines(export.values(feature) for feature in export.rows)
+    yield from csv_lines(export.csv_values(feature) for feature in export.rows)
 
 
 def _xlsx(export: Export) -> bytes:
@@ -173,6 +231,7 @@ def _geojson(export: Export) -> Iterator[str]:
         "publication": pub.id, "published_at": iso_time(pub.created_at),
         "unit": {"set": unit.boundary_set, "code": unit.code, "name": unit.name} if unit else None,
         "count": len(export.rows), "crs": "EPSG:4326", "licence": licence(), "attribution": portal_name(),
+        "authority": authority(), "legal_ref": pub.legal_ref,
         "source": base_url(), "url": export.permanent_url().replace(".csv?", ".geojson?"),
         "fields": [{"name": a.name, "vi": a.label_vi, "en": a.label_en}
                    for a in layer.attributes if a.public],
@@ -211,10 +270,21 @@ def download(layer_id: str, fmt: str) -> Response:
         response = Response(_xlsx(export), mimetype=FORMATS[fmt])
     elif fmt == "csv":
         response = Response(stream_with_context(_encoded(_csv(export))), content_type=FORMATS[fmt])
+        response.headers["Link"] = f'<{export.metadata_url()}>; rel="describedby"; type="{MEDIA_TYPE}"'
     else:
         response = Response(stream_with_context(_encoded(_geojson(export))), content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(fmt)}"'
     return response
+
+
+@bp.route("/download/<layer_id>.csv-metadata.json")
+def csv_metadata(layer_id: str) -> Response:
+    """Describe a CSV download (same query) as W3C CSV on the Web metadata: provenance and columns."""
+    export = _export(layer_id)
+    if export.pinned:
+        cache_for(PINNED_MAX_AGE)
+    body = json.dumps(export.csvw(), ensure_ascii=False, indent=1)
+    return Response(body, content_type=f"{MEDIA_TYPE}; charset=utf-8")
 
 
 def download_links(unit: Unit, overlays: list[Overlay] | None = None) -> list[dict[str, Any]]:

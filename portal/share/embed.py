@@ -31,7 +31,8 @@ from portal.units import unit_or_404
 
 EMBED_PARAMS = ("layers", "stat", "date", "pub", "lang")
 DEFAULT_SIZE = (800, 600)
-MAP_ENDPOINTS = {"maps.home", "maps.unit_page", "maps.unit_in_set", "share.embed_page", "share.embed_in_set"}
+MAP_ENDPOINTS = {"maps.home", "maps.unit_page", "maps.unit_in_set", "maps.text_view", "maps.text_view_en",
+                 "share.embed_page", "share.embed_in_set"}
 # portal.security writes each response's Content-Security-Policy with the frame-ancestors its
 # blueprint registers here: any site may frame an embed.
 FRAME_ANCESTORS = ("CSP_FRAME_ANCESTORS", "*")

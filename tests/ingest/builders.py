@@ -208,7 +208,7 @@ BAD = {  # kind of unusable feed -> (layer it is offered as, expected error code
     "10000_columns": ("testing_sites", "too_many_columns"),
     "10mb_cell": ("testing_sites", "cell_too_large"),
     "unknown_headers": ("testing_sites", "unknown_layout"),
-    "wrong_layer": ("lockdown_zones", "missing_columns"),
+    "wrong_layer": ("lockdown_zones", "wrong_layer"),  # a testing sites file: named as such
     "unknown_layer": ("no_such_layer", "unknown_layer"),
 }
 

@@ -612,8 +612,9 @@ def test_a_file_that_is_no_table_is_named_for_what_it_is(tmp_path: Path, name, c
     path = tmp_path / name
     path.write_bytes(content)
     error = feed_error("not_a_table", lambda: read_tables(path))
-    assert error.message_en.endswith(f"its content is {named}.") and "CSV): nội dung là" in error.message_vi
-    assert ("is named .xls" in error.message_en) == name.endswith((".xlsx", ".xls"))
+    assert error.message_en.startswith(f"This is {named}, not ") and error.message_vi.startswith("Tệp này là")
+    assert ("not an Excel file" in error.message_en) == name.endswith((".xlsx", ".xls"))
+    assert ("not a CSV file" in error.message_en) == name.endswith(".csv")
 
 
 def test_a_nul_after_the_sampled_head_names_its_row(tmp_path: Path) -> None:

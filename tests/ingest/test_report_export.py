@@ -75,7 +75,7 @@ def test_rows_table_header_orders_unit_codes_by_depth() -> None:
     table = report_rows_table(_report())
     assert table[0] == ["sheet", "row", "status", "reason", "column", "message_vi", "message_en", "source_id",
                         "province_code", "district_code", "commune_code", "zone_code",
-                        "lon", "lat", "approximate", "warnings"]
+                        "lon", "lat", "approximate", "warnings", "value"]
     assert len(table) == 7
     assert all(len(line) == len(table[0]) for line in table)
 
@@ -96,7 +96,7 @@ def test_rows_table_keeps_raw_values_and_joins_warnings() -> None:
 def test_rows_table_of_an_empty_report_is_only_the_header() -> None:
     table = report_rows_table(_report(rows=[]))
     assert table == [["sheet", "row", "status", "reason", "column", "message_vi", "message_en", "source_id",
-                      "lon", "lat", "approximate", "warnings"]]
+                      "lon", "lat", "approximate", "warnings", "value"]]
 
 
 # --------------------------------------------------------------------------- CSV

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from layers.catalog import default_catalog
 from layers.store import features
 from portal.share.common import iso_time
-from portal.share.downloads import METADATA_LINES
 from tests.ingest.builders import changed_checkpoints
 from tests.ingest.helpers import run
 
@@ -51,21 +50,25 @@ def _expected(connection, layer_id: str, unit: tuple[str, str] | None = None, as
 
 
 def _csv(response) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(response.data), comment="#", encoding="utf-8-sig", dtype=str,
-                       keep_default_na=False)
+    return pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
 
 
-def _metadata(data: bytes) -> dict[str, str]:
-    lines = [line for line in data.decode("utf-8-sig").splitlines() if line.startswith("#")]
-    assert len(lines) == METADATA_LINES
-    return dict(line[2:].split(": ", 1) for line in lines)
+def _sidecar(client, response) -> dict:
+    """Follow a CSV's ``Link: <…csv-metadata.json>; rel="describedby"`` to its CSVW metadata."""
+    link = response.headers["Link"]
+    assert link.endswith('; rel="describedby"; type="application/csvm+json"'), link
+    url = link[1:link.index(">")]
+    assert ".csv-metadata.json?" in url
+    metadata = client.get(url.removeprefix("http://localhost"))
+    assert metadata.status_code == 200 and metadata.content_type == "application/csvm+json; charset=utf-8"
+    return json.loads(metadata.data)
 
 
 def test_csv_holds_the_units_current_features_with_bilingual_headers(client, connection, hostile):
     response = client.get("/download/testing_sites.csv?unit=718")
     assert response.status_code == 200
     assert response.content_type == "text/csv; charset=utf-8"
-    assert response.data.startswith(BOM + "# Lớp / Layer: Điểm xét nghiệm / Testing sites".encode())
+    assert response.data.startswith(BOM + "Mã / ID,Tên / Name,".encode())  # no preamble: the header first
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="testing_sites_vn2021-718_pub{_publication(connection, "testing_sites")}.csv"'
     assert response.headers["Cache-Control"] == "public, max-age=60"
@@ -96,24 +99,41 @@ def test_csv_holds_the_units_current_features_with_bilingual_headers(client, con
     assert "bí mật" not in response.data.decode("utf-8") and "Ghi chú" not in response.data.decode("utf-8")
 
 
-def test_csv_states_publication_time_and_licence(client, connection):
-    response = client.get("/download/testing_sites.csv?unit=718")
-    meta = _metadata(response.data)
+def test_csv_metadata_is_a_csvw_sidecar_naming_authority_and_legal_reference(client, connection):
     publication = _publication(connection, "testing_sites")
+    connection.execute(text("UPDATE publication SET legal_ref = '849/QĐ-UBND' WHERE id = :p"),
+                       {"p": publication})
+    response = client.get("/download/testing_sites.csv?unit=718")
+    meta = _sidecar(client, response)
     created = connection.execute(text("SELECT created_at FROM publication WHERE id = :p"),
                                  {"p": publication}).scalar()
-    assert meta["Lần xuất bản / Publication"] == str(publication)
-    assert meta["Thời điểm xuất bản / Published at"] == iso_time(created)
-    assert iso_time(created).endswith("+07:00")
-    assert meta["Giấy phép / Licence"] == "CC BY 4.0"
-    assert meta["Nguồn / Source"] == "epimap http://localhost/"
-    assert meta["Đơn vị / Unit"] == "Thành phố Thủ Dầu Một (vn2021:718)"
-    assert meta["Số đối tượng / Features"] == "3"
-    assert meta["Địa chỉ cố định / Permanent URL"] == \
-        f"http://localhost/download/testing_sites.csv?pub={publication}&unit=718&set=vn2021"
-    # Reading without comment=: skip the fixed number of metadata lines.
-    plain = pd.read_csv(io.BytesIO(response.data), skiprows=METADATA_LINES, encoding="utf-8-sig", dtype=str)
-    assert plain.equals(_csv(response))
+    pinned = f"http://localhost/download/testing_sites.csv?pub={publication}&unit=718&set=vn2021"
+    assert meta["@context"][0] == "http://www.w3.org/ns/csvw" and meta["url"] == pinned
+    assert meta["dc:publisher"] == "CDC Bình Dương" and meta["dc:references"] == "849/QĐ-UBND"
+    assert meta["dc:issued"]["@value"] == iso_time(created) and iso_time(created).endswith("+07:00")
+    assert meta["dc:license"] == "CC BY 4.0" and meta["dc:source"] == "http://localhost/"
+    assert meta["dc:coverage"] == "vn2021:718 Thành phố Thủ Dầu Một" and meta["dc:extent"] == 3
+    columns = meta["tableSchema"]["columns"]
+    assert [c["titles"] for c in columns] == list(_csv(response).columns)  # CSVW: titles match the header
+    types = {c["name"]: c["datatype"] for c in columns}
+    assert types["phone"] == types["commune_code"] == types["source_id"] == "string"
+    assert (types["lon"], types["approximate"], types["publication"]) == ("number", "boolean", "integer")
+
+
+def test_csv_opens_as_it_is_with_phone_numbers_and_codes_keeping_their_zeros(client, connection):
+    connection.execute(text(
+        "INSERT INTO feature (layer_id, source_id, geom, props, units, unit_code, approximate, content_hash,"
+        " valid_from_pub) VALUES ('testing_sites', '007', ST_SetSRID(ST_MakePoint(:x, :y), 4326),"
+        " CAST(:props AS jsonb), CAST(:units AS jsonb), '25741', false, 'test', :pub)"),
+        {"x": POINT[0], "y": POINT[1], "props": json.dumps({"name": "Trạm 7", "phone": "0912345678"}),
+         "units": json.dumps({"commune": "25741", "district": "718", "province": "74"}),
+         "pub": _publication(connection, "testing_sites")})
+    data = client.get("/download/testing_sites.csv?unit=718").data
+    plain = pd.read_csv(io.BytesIO(data))  # no options: the header row comes first
+    assert plain.columns[0].endswith("Mã / ID") and len(plain) == 4
+    row = plain[plain["Tên / Name"] == "Trạm 7"].iloc[0]
+    assert row["Điện thoại / Phone"] == "0912 345 678"  # text, its zero kept
+    assert "\r\n007," in data.decode("utf-8-sig")  # the id as it is
 
 
 def test_xlsx_has_the_table_and_a_metadata_sheet(client, connection, hostile):
@@ -141,6 +161,8 @@ def test_xlsx_has_the_table_and_a_metadata_sheet(client, connection, hostile):
     about = dict(list(book["Thông tin"].iter_rows(values_only=True))[1:])
     assert about["Lần xuất bản / Publication"] == _publication(connection, "testing_sites")
     assert about["Giấy phép / Licence"] == "CC BY 4.0" and about["Số đối tượng / Features"] == 4
+    assert about["Cơ quan ban hành / Issuing authority"] == "CDC Bình Dương"
+    assert "Căn cứ pháp lý / Legal reference" in about
 
 
 def test_geojson_has_a_metadata_member_and_the_features(client, connection, hostile):
@@ -152,6 +174,7 @@ def test_geojson_has_a_metadata_member_and_the_features(client, connection, host
     assert meta["publication"] == _publication(connection, "testing_sites") and meta["licence"] == "CC BY 4.0"
     assert meta["unit"] == {"set": "vn2021", "code": "718", "name": "Thành phố Thủ Dầu Một"}
     assert meta["published_at"].endswith("+07:00") and meta["count"] == 4
+    assert meta["authority"] == "CDC Bình Dương" and "legal_ref" in meta
     expected = {f["source_id"]: f for f in _expected(connection, "testing_sites", ("district", "718"))}
     assert {f["id"] for f in body["features"]} == set(expected)
     for feature in body["features"]:
@@ -180,7 +203,7 @@ def test_older_publication_is_pinned_and_cached_longer(client, connection, tmp_p
     assert pinned.headers["Cache-Control"] == "public, max-age=86400"
     table = _csv(pinned)
     assert len(table) == 25 and "CKS-010" in set(table["Mã / ID"])
-    assert _metadata(pinned.data)["Lần xuất bản / Publication"] == str(old)
+    assert _sidecar(client, pinned)["url"].endswith(f"/download/checkpoints.csv?pub={old}")
 
 
 # A restricted layer's refusal depends on who asks: private, without CORS (test_restricted_reads).

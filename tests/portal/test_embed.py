@@ -226,3 +226,27 @@ def test_unit_page_offers_embedding_and_downloads(client, connection):
     assert "/download/testing_sites.xlsx?unit=718" in text_view and "<script" not in text_view
     other_set = client.get("/map/vn2025/40").get_data(as_text=True)
     assert "Chưa có lớp dữ liệu" not in other_set and "unit=40&amp;set=vn2025" in other_set
+
+
+def test_oembed_describes_the_text_view_too(client):
+    for path in ("/map/vn2021/718/van-ban", "/map/vn2021/718/text?lang=en"):
+        response = _oembed(client, f"http://localhost{path}")
+        assert response.status_code == 200, path
+        assert 'src="http://localhost/embed/718' in response.get_json()["html"]
+    page = client.get("/map/vn2021/718/van-ban").get_data(as_text=True)
+    assert 'type="application/json+oembed"' in page
+
+
+@pytest.mark.parametrize("path", ["/map/718?stat=cases_per_100k", "/map/vn2021/718/van-ban"])
+def test_map_pages_carry_open_graph_and_twitter_cards_with_the_map_image(client, path):
+    page = client.get(path).get_data(as_text=True)
+    meta = dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):[a-z:_]+)" content="([^"]*)"', page))
+    assert meta["og:title"] == meta["twitter:title"] == "Thành phố Thủ Dầu Một"
+    assert meta["og:type"] == "website" and meta["twitter:card"] == "summary_large_image"
+    image = html.unescape(meta["og:image"])
+    assert image == html.unescape(meta["twitter:image"])
+    assert image.startswith("http://localhost/snapshot/718.png")
+    assert (meta["og:image:width"], meta["og:image:height"]) == ("960", "720")
+    assert "CDC Bình Dương" in meta["og:description"]
+    picture = client.get(image.removeprefix("http://localhost"))
+    assert picture.status_code == 200 and picture.mimetype == "image/png"

@@ -109,3 +109,30 @@ def pharmacy_feed(path: Path, spots: dict[str, Place], keys: str = "ABC", name_o
         for k in keys
     ]
     return write_csv(path, ["Mã", "Tên nhà thuốc", "Vĩ độ", "Kinh độ", "Giờ mở cửa"], rows)
+
+
+_BASE = re.compile(r'name="base" value="(\d*)"')
+
+
+def roll_back(
+    client,
+    csrf: str,
+    layer: str,
+    publication: int,
+    *,
+    note: str = "Số liệu nhập nhầm",
+    legal_ref: str = "12/QĐ-SYT",
+    confirm: bool = True,
+):
+    """Roll a layer back as an official does: open the rollback's preview, then confirm it with a reason."""
+    preview = client.get(f"/quan-tri/lop/{layer}/khoi-phuc/{publication}")
+    found = _BASE.search(preview.get_data(as_text=True)) if preview.status_code == 200 else None
+    data = {
+        "csrf_token": csrf,
+        "publication": str(publication),
+        "base": found.group(1) if found else "",
+        "note": note,
+        "legal_ref": legal_ref,
+        **({"confirm": "1"} if confirm else {}),
+    }
+    return client.post(f"/quan-tri/lop/{layer}/khoi-phuc", data=data)

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from epimap.db import session_scope
-from officials import accounts
+from officials import accounts, publishing
 from tests.browser import watch_errors
 from tests.ingest.builders import changed_checkpoints
+from tests.portal.console.helpers import HERE
 from tests.publications import publications_after, undo_publications
 
 EMAIL = "trinh.duyet@soyte.binhduong.gov.vn"
@@ -88,5 +89,54 @@ def test_sign_in_upload_preview_publish(browser, live_server, official, engine, 
     assert "849/QĐ-UBND" in page.inner_text("table.history")
     with urlopen(live_server + "/tiles/checkpoints.json") as response:  # noqa: S310 - our own test server
         assert json.load(response)["publication"] == newest.id
+    assert errors == []
+    page.close()
+
+
+def test_rollback_is_previewed_and_confirmed_on_a_phone(browser, live_server, official, engine):
+    with session_scope(engine) as session:
+        principal = accounts.principal_of(accounts.get_account(session, EMAIL))
+        site = session.execute(
+            text(
+                "SELECT source_id FROM feature WHERE layer_id = 'testing_sites' AND valid_to_pub IS NULL"
+                " ORDER BY source_id LIMIT 1"
+            )
+        ).scalar_one()
+        target = session.execute(
+            text("SELECT max(id) FROM publication WHERE layer_id = 'testing_sites'")
+        ).scalar()
+    publishing.edit_feature(engine, principal, "testing_sites", site, {"hours": "giờ nhầm"}, HERE)
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    errors = watch_errors(page)
+    page.goto(live_server + "/quan-tri/dang-nhap", wait_until="networkidle")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(live_server + "/quan-tri/")
+    page.goto(live_server + "/quan-tri/lop/testing_sites", wait_until="networkidle")
+    page.click(f"a.roll-back[href$='/khoi-phuc/{target}']")
+    page.wait_for_url(f"**/quan-tri/lop/testing_sites/khoi-phuc/{target}")
+    page.wait_for_function("() => document.getElementById('preview-map').dataset.drawn === '1'")
+    assert page.inner_text("#rollback-changed") == "1" and page.inner_text("#rollback-removed") == "0"
+    assert site in page.inner_text(".change-list.changed")
+    box = page.locator("#roll-back").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360  # reachable on a phone
+
+    page.click("#roll-back")  # nothing filled in: the browser keeps the form, nothing is rolled back
+    assert page.url.endswith(f"/khoi-phuc/{target}")
+    page.fill("input[name=note]", "Giờ nhập nhầm")
+    page.fill("input[name=legal_ref]", "77/QĐ-SYT")
+    page.check("input[name=confirm]")
+    page.click("#roll-back")
+    page.wait_for_url("**/quan-tri/lop/testing_sites")
+    assert "Đã khôi phục" in page.inner_text(".flash")
+    with engine.connect() as conn:
+        newest = conn.execute(
+            text(
+                "SELECT action, restores_publication, note, legal_ref FROM publication"
+                " WHERE layer_id = 'testing_sites' ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
+    assert tuple(newest) == ("rollback", target, "Giờ nhập nhầm", "77/QĐ-SYT")
     assert errors == []
     page.close()

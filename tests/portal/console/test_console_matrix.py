@@ -9,7 +9,16 @@ from sqlalchemy import text
 
 from epimap.db import session_scope
 from officials import publishing
-from tests.portal.console.helpers import HERE, INSIDE, ROLES, SCOPES, make_account, pharmacy_feed, sign_in
+from tests.portal.console.helpers import (
+    HERE,
+    INSIDE,
+    ROLES,
+    SCOPES,
+    make_account,
+    pharmacy_feed,
+    roll_back,
+    sign_in,
+)
 
 MATRIX = [(role, scope) for role in ROLES for scope in SCOPES]
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -138,11 +147,8 @@ def test_rollback_only_inside(console, connection, scoped_publications, role, sc
             and target_scope in {"74": SCOPES, "718": ("718", "25741"), "25741": ("25741",)}[scope]
         )
         newest = publication == max(scoped_publications.values())  # rolling back to it changes nothing
-        assert (f"{publication}</button>" in page) == (allowed and not newest)
-        response = console.post(
-            "/quan-tri/lop/testing_sites/khoi-phuc",
-            data={"csrf_token": csrf, "publication": str(publication)},
-        )
+        assert (f'/khoi-phuc/{publication}"' in page) == (allowed and not newest)
+        response = roll_back(console, csrf, "testing_sites", publication)
         assert response.status_code == (302 if allowed else 403), (target_scope, response.status_code)
         if allowed:
             latest = connection.execute(

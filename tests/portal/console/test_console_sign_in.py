@@ -32,6 +32,7 @@ class Clock:
 def clock(monkeypatch):
     clock = Clock(T0)
     monkeypatch.setattr(accounts, "now", clock)
+    monkeypatch.setattr(accounts, "pause", clock.advance)  # a short delay waited out moves the clock
     return clock
 
 
@@ -108,11 +109,15 @@ def test_the_delay_grows_then_the_account_locks(console, connection, clock):
         with session_scope(connection) as session:
             state = accounts.throttle_state(session, "a@test.vn", "127.0.0.1")
         waits.append((round(state.wait_s), state.locked))
-        if not state.locked:
-            # Too soon: refused with 429 even with the right password, and it does not count.
+        if not state.locked and state.wait_s > accounts.WAITED_OUT_S:
+            # Too soon: refused with 429 even with the right password, and it does not count;
+            # the form's button waits by itself, counting down.
             early = _try(console, "a@test.vn", PASSWORD)
             assert early.status_code == 429 and int(early.headers["Retry-After"]) == round(state.wait_s)
-            assert "giây" in early.get_data(as_text=True)
+            page = early.get_data(as_text=True)
+            assert "giây" in page and f'data-retry-after="{round(state.wait_s)}"' in page
+            assert "/static/console-wait.js" in page and 'value="a@test.vn"' in page
+        if not state.locked:
             clock.advance(state.wait_s + 0.1)
     assert waits == [(1, False), (2, False), (4, False), (8, False), (900, True)]
     locked = _try(console, "a@test.vn", PASSWORD)
@@ -124,7 +129,15 @@ def test_the_delay_grows_then_the_account_locks(console, connection, clock):
     refused = connection.execute(
         text("SELECT count(*) FROM audit_event WHERE action = 'sign_in_refused' AND actor = 'a@test.vn'")
     ).scalar()
-    assert refused == 6
+    assert refused == 4
+
+
+def test_the_right_password_typed_at_once_after_a_wrong_one_signs_in(console, connection, clock):
+    make_account(connection, "b@test.vn", "admin", "74")
+    assert _try(console, "b@test.vn", "wrong password").status_code == 401
+    at_once = _try(console, "b@test.vn", PASSWORD)  # the server waits out the 1 s itself
+    assert at_once.status_code == 302, at_once.get_data(as_text=True)[:300]
+    assert clock.now >= T0 + timedelta(seconds=1)
 
 
 def test_a_success_resets_the_account_counter(connection, clock):
@@ -175,10 +188,15 @@ def test_many_clients_guessing_one_account_wait_out_its_failures(connection, clo
         assert not state.locked and state.wait_s == pytest.approx(16)  # 5 failures: 2^4 s
 
 
-@pytest.mark.parametrize(("password", "why"), [
-    ("aaaaaaaaaaaa", "dễ đoán"), ("password1234", "dễ đoán"), ("Ab3$xY9!qZ", "12 ký tự"),
-    ("hiepthanhphuong", "dễ đoán"),  # the e-mail's words
-])
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("aaaaaaaaaaaa", "dễ đoán"),
+        ("password1234", "dễ đoán"),
+        ("Ab3$xY9!qZ", "12 ký tự"),
+        ("hiepthanhphuong", "dễ đoán"),  # the e-mail's words
+    ],
+)
 def test_weak_or_short_passwords_are_refused(connection, password, why):
     with pytest.raises(accounts.Invalid) as refused:
         make_account(connection, "phuong.hiepthanh@test.vn", "viewer", "74", password=password)

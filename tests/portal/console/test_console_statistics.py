@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from tests.ingest.builders import COMMUNES_718, statistics_feed, write_csv
 from tests.ingest.test_stats import stored
-from tests.portal.console.helpers import make_account, sign_in
+from tests.portal.console.helpers import make_account, roll_back, sign_in
 
 OFFICIAL = "thong.ke@ttyt.thudaumot.vn"
 HIEP_THANH = "25741"
@@ -84,7 +84,9 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     assert '<strong id="rejected-count">25</strong>' in html
     rejected = html.split('class="data rejected"')[1].split("</table>")[0]
     cells = re.findall(r'<tr><td class="wrap"[^>]*>F0 theo xã</td><td class="num"[^>]*>(\d+)</td>'
-                       r'<td class="wrap"[^>]*>([^<]*)</td><td[^>]*><code>([^<]*)</code></td>'
+                       r'<td class="wrap"[^>]*>([^<]*)</td>'
+                       r'<td class="wrap value"[^>]*><code>[^<]*</code></td>'
+                       r'<td[^>]*><code>([^<]*)</code></td>'
                        r'<td class="wrap message">([^<]*)</td>', rejected)
     assert len(cells) == 25 and {(column, reason) for _, column, reason, _ in cells} == {
         ("Xã/Phường", "out_of_scope")}
@@ -119,9 +121,8 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     _publish(console, official, _upload_id(_upload(console, official, wrong)))
     assert _week(console) == WEEK_OF_HIEP_THANH - 1 + 500
     page = console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
-    assert f'name="publication" value="{first}"' in page
-    response = console.post("/quan-tri/lop/unit_stats/khoi-phuc",
-                            data={"csrf_token": official, "publication": str(first)})
+    assert f'/quan-tri/lop/unit_stats/khoi-phuc/{first}"' in page
+    response = roll_back(console, official, "unit_stats", first)
     assert response.status_code == 302
     assert "Đã khôi phục" in console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
     assert _week(console) == WEEK_OF_HIEP_THANH - 1 + 11
@@ -132,8 +133,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     csrf = sign_in(province, "tinh@soyte.binhduong.gov.vn")
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
                                    " AND author = 'demo'")).scalar_one()
-    assert province.post("/quan-tri/lop/unit_stats/khoi-phuc",
-                         data={"csrf_token": csrf, "publication": str(demo)}).status_code == 302
+    assert roll_back(province, csrf, "unit_stats", demo).status_code == 302
     assert _week(console) == WEEK_OF_HIEP_THANH and stored(connection) == original
 
     events = connection.execute(text("SELECT action, target, details FROM audit_event WHERE actor = :a"
@@ -151,9 +151,9 @@ def test_district_official_cannot_roll_back_the_province(console, connection, of
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
                                    " AND author = 'demo'")).scalar_one()
     page = console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
-    assert f"#{demo}</button>" not in page
-    response = console.post("/quan-tri/lop/unit_stats/khoi-phuc",
-                            data={"csrf_token": official, "publication": str(demo)})
+    assert f"/khoi-phuc/{demo}\"" not in page
+    assert console.get(f"/quan-tri/lop/unit_stats/khoi-phuc/{demo}").status_code == 403
+    response = roll_back(console, official, "unit_stats", demo)
     assert response.status_code == 403
 
 

@@ -78,7 +78,8 @@ def test_upload_preview_publish_statistics(browser, live_server, district_offici
     rejected = page.locator("table.rejected tbody tr")
     assert rejected.count() == 25
     first = rejected.first.locator("td").all_inner_texts()
-    assert first[1:4] == ["2", "Xã/Phường", "out_of_scope"] and "Lái Thiêu" in first[4]
+    # sheet, row, column, the offending value, reason, message
+    assert first[1:5] == ["2", "Xã/Phường", "Lái Thiêu", "out_of_scope"] and "Lái Thiêu" in first[5]
     changed = page.inner_text(".change-list.changed")
     assert "Phường Hiệp Thành" in changed and "16/08/2021" in changed and "11" in changed
     assert page.inner_text(".change-list.added").count("17/08/2021") == 5

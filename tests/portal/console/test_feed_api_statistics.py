@@ -11,7 +11,7 @@ from sqlalchemy import text
 from tests.ingest.builders import COMMUNES_718, statistics_feed
 from tests.ingest.test_stats import stored
 from tests.jobs import job_outcome
-from tests.portal.console.helpers import make_account, make_token, sign_in
+from tests.portal.console.helpers import make_account, make_token, roll_back, sign_in
 
 D17 = "17/08/2021"
 REPORT_KEYS = {"file", "layer", "sha256", "publication", "dry_run", "refused", "counts", "diff",
@@ -82,8 +82,7 @@ def test_a_token_publishes_and_a_rollback_restores(console, connection, tmp_path
 
     make_account(connection, "pub718@ttyt.thudaumot.vn", "publisher", "718")
     csrf = sign_in(console, "pub718@ttyt.thudaumot.vn")
-    response = console.post("/quan-tri/lop/unit_stats/khoi-phuc", data={"csrf_token": csrf,
-                                                                         "publication": str(publication)})
+    response = roll_back(console, csrf, "unit_stats", publication)
     assert response.status_code == 302
     assert _week_of_hiep_thanh(console) == week - 1 + 11 and stored(connection) == at_first
 
