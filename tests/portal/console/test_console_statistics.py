@@ -131,7 +131,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     province = console.application.test_client()
     csrf = sign_in(province, "tinh@soyte.binhduong.gov.vn")
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
-                                   " AND author = 'demo'")).scalar_one()
+                                   " AND author = 'demo' AND scope_code = '74'")).scalar_one()
     assert province.post("/quan-tri/lop/unit_stats/khoi-phuc",
                          data={"csrf_token": csrf, "publication": str(demo)}).status_code == 302
     assert _week(console) == WEEK_OF_HIEP_THANH and stored(connection) == original
@@ -149,7 +149,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
 
 def test_district_official_cannot_roll_back_the_province(console, connection, official):
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
-                                   " AND author = 'demo'")).scalar_one()
+                                   " AND author = 'demo' AND scope_code = '74'")).scalar_one()
     page = console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
     assert f"#{demo}</button>" not in page
     response = console.post("/quan-tri/lop/unit_stats/khoi-phuc",
