@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from epimap.errors import Problem
 
 __all__ = ["FeedError", "OtherProvince", "Problem", "ValueProblem", "ambiguous_parent", "conflicting_rows",
-           "district_mismatch", "other_province", "outside_scope", "repeated_row", "unknown_parent"]
+           "district_mismatch", "other_province", "outside_scope", "point_in_other_district", "repeated_row",
+           "unknown_parent"]
 
 # How a parent column's level is named in messages: (Vietnamese, English).
 LEVEL_NAMES = {"province": ("tỉnh/thành phố", "province"), "district": ("quận/huyện", "district")}
@@ -107,3 +108,12 @@ def conflicting_rows(rows: list[int], values: list[float], unit: str, metric: st
                    f" nhau ({figures_vi}); không nhận dòng nào.",
                    f"Rows {_rows(rows, 'and')} give unit {unit}, {metric} on {day} different values"
                    f" ({figures_en}); none of them is accepted.")
+
+
+def point_in_other_district(given: str, found: str) -> Problem:
+    """Return the warning of a point lying in another district than its row's district column names."""
+    return Problem("point_in_other_district",
+                   f"Tọa độ nằm ở {found}, không thuộc quận/huyện “{given}” mà dòng ghi; hãy kiểm tra"
+                   " lại.",
+                   f"The coordinates lie in {found}, not in the district “{given}” the row gives;"
+                   " check them.")
