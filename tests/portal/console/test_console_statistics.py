@@ -196,3 +196,17 @@ def test_statistics_feed_text_stays_inert(console, connection, official, tmp_pat
     csv_text = console.get(f"/quan-tri/tai-len/{upload_id}/bao-cao.csv").get_data().decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
     assert any("HYPERLINK" in c for c in cells) and not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_a_national_feed_counts_other_provinces_and_stays_publishable(console, connection, tmp_path):
+    make_account(connection, "so.y.te@binhduong.gov.vn", "publisher", "74")
+    csrf = sign_in(console, "so.y.te@binhduong.gov.vn")
+    feed = write_csv(tmp_path / "ca_nuoc.csv", ["tinh", "huyen", "xa", "ngay", "Ca mới"], [
+        ["Bình Dương", "Thủ Dầu Một", "Hiệp Thành", D17, 4],
+        *([["Hà Nội", "Ba Đình", "Phúc Xá", f"1{d}/08/2021", d] for d in range(3)]),
+        ["TP. Hồ Chí Minh", "Quận 7", "Phú Mỹ", D17, 5],  # Phú Mỹ is also a ward of Thủ Dầu Một
+    ])
+    html = console.get(f"/quan-tri/tai-len/{_upload_id(_upload(console, csrf, feed))}").get_data(as_text=True)
+    assert '<strong id="rejected-count">0</strong>' in html
+    assert "Thành phố Hà Nội: <strong>3</strong>" in html and "Thành phố Hồ Chí Minh: <strong>1</strong>" in html
+    assert 'id="publish"' in html  # nothing to fix before publishing
