@@ -292,6 +292,20 @@ def parent_matches(hint: str, parent_code: str, parent_name: str) -> bool:
         len(hint_key) > 1 and " " not in hint_key and " " in parent_key and hint_key == _initials(parent_key))
 
 
+def named_units(hint: str, candidates: Iterable[UnitName]) -> list[UnitName]:
+    """Return the candidates a name designates, else those it names by code or initials.
+
+    >>> c = [UnitName("718", "Thành phố Thủ Dầu Một", "74"), UnitName("724", "Thành phố Dĩ An", "74")]
+    >>> [u.code for u in named_units("TP. Thủ Dầu Một", c)], [u.code for u in named_units("TDM", c)]
+    (['718'], ['718'])
+    >>> [u.code for u in named_units("724", c)], named_units("Quận 7", c)
+    (['724'], [])
+    """
+    candidates = list(candidates)
+    return match_names(hint, candidates) or [
+        c for c in candidates if parent_matches(hint, c.code, c.name)]
+
+
 def disambiguate(
     matches: list[UnitName], parent_hint: str | None, parents: Mapping[str, str]
 ) -> list[UnitName]:

@@ -149,6 +149,19 @@ def descendants_of(session: Session, set_name: str, code: str | None) -> list[Un
     return [UnitName(code=r.code, name=r.name, parent_code=r.parent_code, kind=r.kind) for r in rows]
 
 
+def units_at_levels(session: Session, set_name: str, levels: tuple[str, ...]) -> dict[str, list[UnitName]]:
+    """Return every unit of the given levels of a set as name candidates, by level."""
+    rows = session.execute(
+        text("SELECT code, name, kind, parent_code, level FROM admin_unit"
+             " WHERE boundary_set = :s AND level = ANY(:levels) ORDER BY code"),
+        {"s": set_name, "levels": list(levels)},
+    )
+    found: dict[str, list[UnitName]] = {level: [] for level in levels}
+    for r in rows:
+        found[r.level].append(UnitName(code=r.code, name=r.name, parent_code=r.parent_code, kind=r.kind))
+    return found
+
+
 def find_units(
     session: Session, set_name: str, query: str, *, within: str | None = None,
     parent_hint: str | None = None,

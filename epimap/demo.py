@@ -70,6 +70,12 @@ BINH_DUONG_FEEDS = (
     ("feeds/binh_duong/vung_phong_toa.csv", "lockdown_zones"),
     ("feeds/binh_duong/so_ca_theo_xa.xlsx", "unit_stats"),
 )
+# The country's feeds, ingested with the country root as scope: (file, layer, metric).  The province
+# feed covers the Bình Dương feeds' week, its Bình Dương rows the sums of that province's communes.
+COUNTRY_FEEDS = (
+    ("feeds/provinces/so_ca_theo_tinh_2021.csv", "unit_stats", "new_cases"),
+)
+COUNTRY_SCOPE = "VN"
 
 
 def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope: str = "74") -> list[str]:
@@ -79,10 +85,13 @@ def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope:
     from layers.catalog import default_catalog
 
     catalog, lines = default_catalog(), []
-    options = IngestOptions(set_name=set_name, scope_code=scope, author="demo")
-    for file, layer in BINH_DUONG_FEEDS:
+    # The country's figures first: a later rollback of the province's own publication keeps them.
+    feeds = [(file, layer, COUNTRY_SCOPE, metric) for file, layer, metric in COUNTRY_FEEDS]
+    feeds += [(file, layer, scope, None) for file, layer in BINH_DUONG_FEEDS]
+    for file, layer, code, metric in feeds:
         path = data_dir / file
-        report = ingest_layer_feed(bind, path, layer, catalog, options)
+        options = IngestOptions(set_name=set_name, scope_code=code, author="demo")
+        report = ingest_layer_feed(bind, path, layer, catalog, options, metric)
         lines.append(f"{path.name} -> {layer}: {len(report.accepted)} accepted,"
                      f" {len(report.rejected)} rejected")
     return lines

@@ -116,24 +116,28 @@ def place_in_pieces(session: Session, polygons: bool) -> None:
     session.execute(text(_INSIDE.format(point=_ROW_POINT[polygons].format(t="s"))))
 
 
-def resolve_named_units(session: Session, resolve: Callable[[str, str | None], list[str]]) -> None:
-    """Find the unit each row without geometry names; mark the rows whose name finds none or many."""
+def resolve_named_units(session: Session, resolve: Callable[[str, str | None], tuple[str | None, str | None]]
+                        ) -> None:
+    """Find the unit each row without geometry names; mark the rows whose names find none, with why.
+
+    ``resolve(commune, district)`` returns the unit's code, or None and the reason.
+    """
     pairs = session.execute(text(
         "SELECT DISTINCT commune_name, district_name FROM ingest_staging WHERE geom IS NULL")).all()
     if len(pairs) > 1:  # one index pass instead of a scan of the whole staging table per name
         session.execute(text("CREATE INDEX ON ingest_staging (commune_name) WHERE geom IS NULL"))
     for commune, district in pairs:
-        codes = resolve(commune, district)
+        code, why = resolve(commune, district)
         session.execute(text(
             "UPDATE ingest_staging SET named_unit = :code, reject = :why WHERE geom IS NULL"
             " AND commune_name = :c AND district_name IS NOT DISTINCT FROM :d"),
-            {"c": commune, "d": district, "code": codes[0] if len(codes) == 1 else None,
-             "why": None if len(codes) == 1 else ("no_location" if not codes else "ambiguous_commune")})
+            {"c": commune, "d": district, "code": code, "why": why})
 
 
 def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = True
            ) -> list[tuple[int, str, str | None, str | None]]:
-    """Give every staged row its unit codes, id and hash; return (seq, reason, name, place) of the rejected.
+    """Give every staged row its unit codes, id and hash; return (seq, reason, commune, district, place)
+    of the rejected.
 
     ``place`` is the row's location as "lat, lon" (a point on an area), when it has one.
 
@@ -152,7 +156,8 @@ def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = Tru
     place_in_pieces(session, polygons)
     session.execute(text(_LOCATED), params)
     rows = session.execute(text(
-        "DELETE FROM ingest_located WHERE reject IS NOT NULL RETURNING seq, reject, commune_name,"
+        "DELETE FROM ingest_located WHERE reject IS NOT NULL"
+        " RETURNING seq, reject, commune_name, district_name,"
         " round(ST_Y(ST_PointOnSurface(geom))::numeric, 6)::float8 || ', '"
         " || round(ST_X(ST_PointOnSurface(geom))::numeric, 6)::float8 AS place")).all()
     # Lookups by id from the current features (publish) stay index probes whatever the planner
@@ -164,7 +169,18 @@ def locate(session: Session, scope: Scope, polygons: bool, match_ids: bool = Tru
     session.execute(text(_NUMBER_REPEATS))
     session.execute(text("DROP TABLE ingest_staging, unit_piece, unit_inside"))
     session.execute(text("ALTER TABLE ingest_located RENAME TO ingest_staging; ANALYZE ingest_staging"))
-    return [(r.seq, r.reject, r.commune_name, r.place) for r in rows]
+    return [(r.seq, r.reject, r.commune_name, r.district_name, r.place) for r in rows]
+
+
+def located_districts(session: Session) -> list[tuple[str, str | None, list[int]]]:
+    """Return each (district name a row gives, district its point lies in, rows) of the located rows.
+
+    Rows placed by their commune's name are left out: their district was checked by name.
+    """
+    rows = session.execute(text(
+        "SELECT district_name, units ->> 'district' AS code, array_agg(seq ORDER BY seq) AS seqs"
+        " FROM ingest_staging WHERE district_name IS NOT NULL AND NOT approximate GROUP BY 1, 2"))
+    return [(r.district_name, r.code, list(r.seqs)) for r in rows]
 
 
 def unit_chains(session: Session) -> dict[str, dict[str, str]]:

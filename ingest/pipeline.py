@@ -14,11 +14,19 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from boundaries.queries import find_units
+from boundaries.names import named_units
 from epimap.db import Bind, session_scope
-from ingest.errors import FeedError, Problem
-from ingest.locate import index_points, locate, resolve_named_units, staged_locations, unit_chains
+from ingest.errors import FeedError, Problem, point_in_other_district
+from ingest.locate import (
+    index_points,
+    locate,
+    located_districts,
+    resolve_named_units,
+    staged_locations,
+    unit_chains,
+)
 from ingest.mapping import check_columns, check_layer, header_scorer, map_headers
+from ingest.parents import DISTRICT_LEVEL, RowNames, UnitResolver
 from ingest.parse_pool import parsed_rows
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
@@ -87,18 +95,25 @@ def unknown_layer(layer_id: str, catalog: Catalog) -> FeedError:
 
 
 class _Resolver:
-    """Find the lowest-level unit a row names, with a cache per (commune, district)."""
+    """Find the lowest-level unit a row without coordinates names; its district column constrains.
+
+    A commune name finding no unit or several keeps its reason (``no_location``,
+    ``ambiguous_commune``); a district that is not the commune's, or names nothing, gives the
+    parents' problem (:mod:`ingest.parents`), kept in ``problems`` for the report.
+    """
 
     def __init__(self, session: Session, scope: Scope) -> None:
-        self.session, self.scope, self.cache = session, scope, {}
+        self.scope, self.units = scope, UnitResolver(session, scope)
+        self.problems: dict[tuple[str, str | None], Problem] = {}
 
-    def __call__(self, commune: str, district: str | None) -> list[str]:
-        key = (commune, district)
-        if key not in self.cache:
-            units = find_units(self.session, self.scope.boundary_set, commune, within=self.scope.code,
-                               parent_hint=district)
-            self.cache[key] = [u.code for u in units if u.level == self.scope.lowest]
-        return self.cache[key]
+    def __call__(self, commune: str, district: str | None) -> tuple[str | None, str | None]:
+        found = self.units.resolve(RowNames(commune, self.scope.lowest, district=district))
+        if isinstance(found, str):
+            return found, None
+        if found.role != "unit":
+            self.problems[(commune, district)] = found.problem
+            return None, found.problem.code
+        return None, "ambiguous_commune" if found.problem.code == "ambiguous_unit" else "no_location"
 
 
 def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
@@ -120,6 +135,7 @@ def _staged_rows(path: Path, layer: Layer, catalog: Catalog, options: IngestOpti
         columns = map_headers(table.headers, layer, catalog)
         check_columns(columns, layer, table.headers)
         location_columns.update(commune=columns.location.get("commune"),
+                                district=columns.location.get("district"),
                                 location=columns.location.get("latlon") or columns.location.get("lat")
                                 or columns.location.get("vn2000_x") or columns.location.get("wkt"))
         report.ignored_columns.extend(c for c in columns.ignored if c not in report.ignored_columns)
@@ -217,20 +233,40 @@ def _location_problem(reason: str, name: str | None) -> Problem:
     return Problem(reason, *messages[reason])
 
 
-def _apply_locations(report: Report, session: Session,
-                     rejected: list[tuple[int, str, str | None, str | None]],
-                     columns: dict[str, str | None], polygons: bool) -> None:
-    for seq, reason, name, place in rejected:
+Rejected = list[tuple[int, str, str | None, str | None, str | None]]  # seq, reason, commune, district, place
+
+
+def _apply_locations(report: Report, session: Session, rejected: Rejected, columns: dict[str, str | None],
+                     polygons: bool, resolver: _Resolver) -> None:
+    for seq, reason, name, district, place in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
-        report.rows[seq] = RowResult.rejected(row.sheet, row.row, _location_problem(reason, name), column,
-                                              name or place)
+        value = name or place
+        problem = resolver.problems.get((name, district)) if name else None
+        if problem is not None:
+            column, value = columns.get("district"), district
+        problem = problem or _location_problem(reason, name)
+        report.rows[seq] = RowResult.rejected(row.sheet, row.row, problem, column, value)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
     for seq, source_id, unit_code, approximate, lon, lat in staged_locations(session, polygons):
         row = rows[seq]
         row.source_id, row.unit_codes, row.approximate = source_id, chains[unit_code], approximate
         row.lon, row.lat = round(lon, 7), round(lat, 7)
+    if columns.get("district"):
+        _flag_other_districts(report, session, resolver, columns["district"])
+
+
+def _flag_other_districts(report: Report, session: Session, resolver: _Resolver, column: str) -> None:
+    """Warn on each row whose point lies in another district than the row's district column names."""
+    districts = resolver.units.parents[DISTRICT_LEVEL]
+    names = {d.code: d.name for d in districts}
+    for given, code, seqs in located_districts(session):
+        if code is None or code in {d.code for d in named_units(given, districts)}:
+            continue
+        warning = point_in_other_district(given[:50], names.get(code, code))
+        for seq in seqs:
+            report.rows[seq].warn(warning, column)
 
 
 class TooManyRemoved(Problem):
@@ -285,9 +321,10 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         tell("locating", len(report.rows))
         polygons = layer.kind.areas
         index_points(session, polygons)
-        resolve_named_units(session, _Resolver(session, scope))
+        resolver = _Resolver(session, scope)
+        resolve_named_units(session, resolver)
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
-        _apply_locations(report, session, rejected, columns, polygons)
+        _apply_locations(report, session, rejected, columns, polygons, resolver)
         tell("comparing", len(report.rows))
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:

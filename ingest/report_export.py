@@ -141,6 +141,7 @@ def _counts(report: Report) -> list[tuple[str, int]]:
         ("số dòng / rows", len(report.rows)),
         ("chấp nhận / accepted", len(report.accepted)),
         ("từ chối / rejected", len(report.rejected)),
+        ("của tỉnh khác / of other provinces", sum(n for _, n in report.other_provinces())),
         ("vị trí gần đúng / approximate", sum(1 for r in report.rows if r.approximate)),
         ("cảnh báo / warnings", sum(len(r.warnings) for r in report.rows)),
     ]
@@ -203,6 +204,26 @@ def _summary(report: Report, width: int) -> list[str]:
         title = f"dòng bị bỏ qua / skipped rows: {len(report.skipped_rows)}"
         lines += _pack([title, *_skipped(report)], width, _INDENT)
     return lines
+
+
+def _vi_count(number: int) -> str:
+    """Return a count as Vietnamese writes it: 1.204.
+
+    >>> _vi_count(1204), _vi_count(7)
+    ('1.204', '7')
+    """
+    return f"{number:,}".replace(",", ".")
+
+
+def _other_provinces(report: Report) -> list[str]:
+    """Return one line per other province: its rows are counted, not listed (all are in the JSON)."""
+    counts = report.other_provinces()
+    if not counts:
+        return []
+    title = f"DÒNG CỦA TỈNH KHÁC / ROWS OF OTHER PROVINCES ({sum(n for _, n in counts):,})"
+    lines = [f"{_plain(province)}: {_vi_count(n)} dòng, ngoài phạm vi / {n:,} rows, out of scope"
+             for province, n in counts]
+    return [title, *(_INDENT + line for line in lines), ""]
 
 
 def _table_widths(cells: list[list[str]]) -> list[int]:
@@ -269,7 +290,7 @@ def report_text(report: Report, lang: str = "vi", width: int = 110) -> str:
     if width < MIN_WIDTH:
         raise ValueError(f"width must be at least {MIN_WIDTH}, not {width}")
     rejected, warnings = _rejected_entries(report), _warning_entries(report)
-    lines = [*_header(report, lang, width), "", *_summary(report, width), "",
+    lines = [*_header(report, lang, width), "", *_summary(report, width), "", *_other_provinces(report),
              f"DÒNG BỊ TỪ CHỐI / REJECTED ROWS ({len(rejected)})", *_table(rejected, lang, width), "",
              f"CẢNH BÁO / WARNINGS ({len(warnings)})", *_table(warnings, lang, width)]
     return "\n".join(_clip(line, width) for line in lines) + "\n"

@@ -10,33 +10,40 @@ A feed table has one of two shapes, recognised by its headers (aliases from the 
   column, the ``metric`` argument or the sheet name/headers) or one column per metric named
   by a metric alias ("Ca mới", "Mũi 1").
 
-Units come from the commune column (the district column only narrows the search) and are
-kept at the set's lowest level; a table with only a district column holds district-level
-statistics.  Blank cells are no value.
+Units come from the finest unit column some row fills (commune, district or province): the
+coarser ones are the unit's parents and constrain it (:mod:`ingest.parents`), so a national
+table's "tinh" column keeps other provinces' rows off same-named units of the scope, and a
+table whose commune and district columns stay blank holds province-level statistics.  Blank
+cells are no value.
 
 Rows are resolved inside the feed's scope (a unit and everything below it); a unit found only
-elsewhere in the province is rejected as ``out_of_scope``.  The values are published through
-:mod:`layers.stat_versions` as a publication of the statistics layer: the feed adds and changes the
-values it holds inside its scope and removes none (a value it leaves out keeps its figure).
+elsewhere is rejected as ``out_of_scope`` (rows of other provinces are counted per province by
+the report).  Rows repeating a unit, metric and day are settled by :mod:`ingest.repeats`.  The
+values are published through :mod:`layers.stat_versions` as a publication of the statistics
+layer: the feed adds and changes the values it holds inside its scope and removes none (a value
+it leaves out keeps its figure).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from boundaries.names import fold
-from boundaries.queries import Unit, find_units, get_unit, set_levels
+from boundaries.queries import get_unit, set_levels
 from epimap.db import Bind, session_scope
 from ingest.errors import FeedError, Problem, ValueProblem
 from ingest.mapping import alias_matches, header_forms
+from ingest.parents import DISTRICT_LEVEL, PROVINCE_LEVEL, RowNames, UnitResolver, Unresolved
 from ingest.pipeline import sha256_of
 from ingest.readers import Row, Table, read_tables
+from ingest.repeats import Entry, Key, settle_repeats
 from ingest.report import Report, RowResult
 from ingest.values import clean_text, parse_date, parse_number, quote_value
 from layers.catalog import STATISTICS_LAYER, Catalog, Layer
@@ -47,8 +54,7 @@ from layers.versions import NO_PREVIEW, PublishInfo, Scope, lock_layer, publicat
 __all__ = ["LAYER", "StatsOptions", "ingest_stats", "ingest_stats_feed"]
 
 LAYER = STATISTICS_LAYER
-DISTRICT_LEVEL = "district"
-Key = tuple[str, str, date]  # unit code, metric, day
+UNIT_ROLES = ("commune", "district", "province")
 
 _TRAILING_DATE = re.compile(r"(?:^|\s)(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
 
@@ -67,12 +73,16 @@ class Layout:
     """How a table's columns map to units, days, metrics and values."""
 
     unit: str
-    district: str | None
     level: str
     date: str | None
     metric: str | None
     values: tuple[ValueColumn, ...]
     ignored: tuple[str, ...] = ()
+    parents: tuple[tuple[str, str], ...] = ()  # (level, header) of the coarser unit columns
+
+    def parent(self, level: str) -> str | None:
+        """Return the header of the parent column of a level, or None."""
+        return next((header for at, header in self.parents if at == level), None)
 
 
 class _Rejection(Exception):
@@ -113,10 +123,10 @@ def _metrics_in(label: str, catalog: Catalog) -> set[str]:
 
 
 def _role(header: str, catalog: Catalog) -> tuple[str, str | None] | None:
-    """Return a header's role (commune, district, date, metric_value, value, metric) and metric."""
+    """Return a header's role (commune, district, province, date, metric_value, value, metric) and metric."""
     roles = catalog.stat_columns
     for key in header_forms(header):
-        for role in ("commune", "district", "date"):
+        for role in (*UNIT_ROLES, "date"):
             if _alias_match(key, roles[role]):
                 return role, None
         if metric := _metric_named(key, catalog):
@@ -186,18 +196,18 @@ def _table_metric(table: Table, catalog: Catalog, metric: str | None) -> str:
     raise unknown_metric(catalog)
 
 
-def _unit_columns(table: Table, roles: dict[str, str], levels: list[str]) -> tuple[str, str | None, str]:
-    """Return the unit column, the parent-hint column and the level the units are at."""
-    if "commune" in roles:
-        return roles["commune"], roles.get("district"), levels[-1]
-    if "district" not in roles:
-        raise _layout_error("no_unit_column", table.sheet, "Không tìm thấy cột tên xã/phường hay huyện",
-                            "No commune or district name column found")
-    if DISTRICT_LEVEL not in levels[:-1]:
+def _unit_columns(table: Table, roles: dict[str, str], levels: list[str]) -> tuple[tuple[str, str], ...]:
+    """Return the (level, header) of each unit column the set's levels hold, finest first."""
+    at = dict(zip(UNIT_ROLES, (levels[-1], DISTRICT_LEVEL, PROVINCE_LEVEL), strict=True))
+    found = [(at[role], roles[role]) for role in UNIT_ROLES if role in roles and at[role] in levels]
+    if found:
+        return tuple(found)
+    if "district" in roles:
         raise _layout_error("no_district_level", table.sheet,
                             "Bộ ranh giới này không có cấp huyện; hãy ghi số liệu theo xã/phường",
                             "This boundary set has no district level; give statistics per commune")
-    return roles["district"], None, DISTRICT_LEVEL
+    raise _layout_error("no_unit_column", table.sheet, "Không tìm thấy cột tên xã/phường, huyện hay tỉnh",
+                        "No commune, district or province name column found")
 
 
 def _value_columns(table: Table, roles: dict[str, str], days: dict[date, str], by_metric: dict[str, str],
@@ -232,74 +242,49 @@ def table_layout(table: Table, catalog: Catalog, levels: list[str], metric: str 
             _claim(roles, found[0], header)
         elif (day := _day_of(header)) is not None:
             _claim(days, day, header)
-    unit, district, level = _unit_columns(table, roles, levels)
+    units = _unit_columns(table, roles, levels)
     values = _value_columns(table, roles, days, by_metric, catalog, metric)
     metric_column = roles.get("metric") if any(v.metric is None for v in values) else None
-    used = {unit, district, roles.get("date"), metric_column, *(v.header for v in values)}
-    return Layout(unit=unit, district=district, level=level, date=roles.get("date"), metric=metric_column,
-                  values=values, ignored=tuple(h for h in table.headers if h not in used))
+    used = {*(header for _, header in units), roles.get("date"), metric_column, *(v.header for v in values)}
+    return Layout(unit=units[0][1], level=units[0][0], date=roles.get("date"), metric=metric_column,
+                  values=values, ignored=tuple(h for h in table.headers if h not in used), parents=units[1:])
+
+
+def _at_level(layout: Layout, units: tuple[tuple[str, str], ...], chosen: int) -> Layout:
+    """Return the layout with the unit column of index ``chosen``; finer columns are ignored."""
+    level, unit = units[chosen]
+    finer = tuple(header for _, header in units[:chosen])
+    return Layout(unit=unit, level=level, date=layout.date, metric=layout.metric, values=layout.values,
+                  ignored=(*layout.ignored, *finer), parents=units[chosen + 1:])
+
+
+def settle_level(layout: Layout, rows: Iterator[Row]) -> tuple[Layout, Iterator[Row]]:
+    """Keep as the unit column the finest one some row fills; return the layout and all the rows.
+
+    Rows are read ahead only until one fills the finest column (the first row, in a commune
+    table); a national table of provinces leaves its "huyen" and "xa" columns blank throughout.
+    """
+    units = ((layout.level, layout.unit), *layout.parents)
+    if len(units) == 1:
+        return layout, rows
+    ahead: list[Row] = []
+    best = len(units)
+    for row in rows:
+        ahead.append(row)
+        best = min([best, *(i for i, (_, header) in enumerate(units) if _filled(row, header))])
+        if best == 0:
+            break
+    chosen = 0 if best == len(units) else best
+    return (layout if chosen == 0 else _at_level(layout, units, chosen)), itertools.chain(ahead, rows)
+
+
+def _filled(row: Row, header: str) -> bool:
+    """Tell whether a row's cell holds anything."""
+    value = row.cells.get(header)
+    return value is not None and str(value).strip() != ""
 
 
 # --------------------------------------------------------------------------- rows
-
-
-@dataclass
-class _Units:
-    """Resolves unit names inside the scope, caching each (name, district, level) lookup.
-
-    A name found nowhere in the scope but elsewhere in the scope's province is ``out_of_scope``
-    (a district's official sends the province's table); found nowhere, ``unknown_unit``.
-    """
-
-    session: Session
-    scope: Scope
-    cache: dict[tuple[str, str | None, str], str | Problem] = field(default_factory=dict)
-
-    def resolve(self, name: str, district: str | None, level: str) -> str | Problem:
-        """Return the code of the one unit a name (and district hint) designates, or the problem."""
-        key = (name, district, level)
-        if key not in self.cache:
-            units = self._find(name, district, level, self.scope.code)
-            if len(units) == 1:
-                self.cache[key] = units[0].code
-            elif units:
-                self.cache[key] = self._ambiguous(name, district, units)
-            else:
-                self.cache[key] = self._outside(name, district, level)
-        return self.cache[key]
-
-    def _find(self, name: str, district: str | None, level: str, within: str) -> list[Unit]:
-        units = find_units(self.session, self.scope.boundary_set, name, within=within, parent_hint=district)
-        return [u for u in units if u.level == level]
-
-    def _outside(self, name: str, district: str | None, level: str) -> str | Problem:
-        """Return the scope's own code when the name is the scope, else the out-of-scope/unknown problem."""
-        shown = quote_value(name) + (f" ({quote_value(district)})" if district else "")
-        if self.scope.code != self.scope.province:
-            units = self._find(name, district, level, self.scope.province)
-            if [u.code for u in units] == [self.scope.code]:
-                return self.scope.code  # a district's own figures, sent by that district
-            if units:
-                allowed = self.scope.name
-                return Problem("out_of_scope",
-                               f"Đơn vị “{shown}” nằm ngoài đơn vị được phép cập nhật ({allowed}).",
-                               f"Unit “{shown}” is outside the unit this feed may update ({allowed}).")
-        return Problem("unknown_unit",
-                       f"Không tìm thấy đơn vị hành chính “{shown}” trong phạm vi {self.scope.code}.",
-                       f"No administrative unit “{shown}” found within {self.scope.code}.")
-
-    def _ambiguous(self, name: str, district: str | None, units: list[Unit]) -> Problem:
-        """Return the problem of a name that several units of the scope bear."""
-        shown = quote_value(name) + (f" ({quote_value(district)})" if district else "")
-        listing = ", ".join(f"{u.name} [{u.code}] – {self._parent_name(u.parent_code)}" for u in units)
-        return Problem("ambiguous_unit",
-                       f"Tên “{shown}” khớp nhiều đơn vị: {listing}; hãy ghi rõ huyện.",
-                       f"Name “{shown}” matches several units: {listing}; give the district.")
-
-    def _parent_name(self, code: str | None) -> str:
-        """Return the name of a parent unit (its code when unknown)."""
-        parent = get_unit(self.session, self.scope.boundary_set, code) if code else None
-        return parent.name if parent else str(code)
 
 
 def _cell_text(row: Row, header: str | None) -> str | None:
@@ -364,19 +349,30 @@ def _row_metric(layout: Layout, row: Row, catalog: Catalog) -> str | None:
     return metric
 
 
-def _read_row(units: _Units, catalog: Catalog, layout: Layout, row: Row) -> tuple[RowResult | None, dict]:
+def _row_unit(units: UnitResolver, layout: Layout, row: Row, name: str) -> str:
+    """Return the code of a row's unit, constrained by its parent columns, or reject the row."""
+    province, district = layout.parent(PROVINCE_LEVEL), layout.parent(DISTRICT_LEVEL)
+    names = RowNames(name, layout.level, province=_cell_text(row, province),
+                     district=_cell_text(row, district))
+    code = units.resolve(names)
+    if isinstance(code, Unresolved):
+        column = {"province": province, "district": district}.get(code.role) or layout.unit
+        raise _Rejection(code.problem, column)
+    return code
+
+
+def _read_row(units: UnitResolver, catalog: Catalog, layout: Layout, row: Row
+              ) -> tuple[RowResult | None, dict]:
     """Return a row's result and its values by (unit, metric, day); None for a heading row."""
     try:
-        numbers = _numbers(layout, row)
         name = _cell_text(row, layout.unit)
         if name is None:
-            if not numbers:
+            if not _numbers(layout, row):
                 return None, {}
             raise _Rejection(_missing_unit(layout.unit), layout.unit)
+        code = _row_unit(units, layout, row, name)  # first: another province's row is only counted
+        numbers = _numbers(layout, row)
         day, metric = _row_day(layout, row), _row_metric(layout, row, catalog)
-        code = units.resolve(name, _cell_text(row, layout.district), layout.level)
-        if isinstance(code, Problem):
-            raise _Rejection(code, layout.unit)
     except _Rejection as rejection:
         value = row.cells.get(rejection.column) if rejection.column else None
         return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column, value), {}
@@ -390,15 +386,6 @@ def _missing_unit(header: str) -> Problem:
                    f"The row has values but no unit name in column “{header}”.")
 
 
-def _duplicate(key: Key, first_row: int) -> Problem:
-    """Return the problem for a (unit, metric, day) given a second time."""
-    code, metric, day = key
-    shown = day.strftime("%d/%m/%Y")
-    return Problem("duplicate_unit",
-                   f"Đơn vị {code} đã có số liệu {metric} ngày {shown} ở dòng {first_row}.",
-                   f"Unit {code} already has a {metric} value for {shown} on row {first_row}.")
-
-
 # --------------------------------------------------------------------------- checks and reading
 
 
@@ -409,22 +396,18 @@ def _levels(session: Session, catalog: Catalog, set_name: str, metric: str | Non
     return set_levels(session, set_name)
 
 
-def _read_table(report: Report, units: _Units, catalog: Catalog, table: Table, layout: Layout,
-                values: dict[Key, float], first_rows: dict[Key, int]) -> None:
-    """Add a table's rows to the report and their values to ``values``, rejecting duplicates."""
+def _read_table(report: Report, units: UnitResolver, catalog: Catalog, table: Table, layout: Layout,
+                entries: list[Entry]) -> None:
+    """Add a table's rows to the report and the accepted rows' values to ``entries``."""
+    layout, rows = settle_level(layout, table.rows)
     report.ignored_columns += [h for h in layout.ignored if h not in report.ignored_columns]
-    for row in table.rows:
+    for row in rows:
         result, found = _read_row(units, catalog, layout, row)
         if result is None:
             report.skipped_rows.append((table.sheet, row.number, "no_unit"))
             continue
-        repeated = next((k for k in found if k in values), None)
-        if repeated is not None:
-            result = RowResult.rejected(row.sheet, row.number, _duplicate(repeated, first_rows[repeated]),
-                                        layout.unit)
-        else:
-            values.update(found)
-            first_rows.update(dict.fromkeys(found, row.number))
+        if found:
+            entries.append((len(report.rows), found, layout.unit))
         report.rows.append(result)
     report.skipped_rows += [(table.sheet, number, why) for number, why in table.skipped]
 
@@ -452,14 +435,13 @@ def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOpt
                report: Report) -> tuple[dict[Key, float], dict[Key, int]]:
     """Read every table of a feed into the report; return its values and the row each came from."""
     levels = _levels(session, catalog, scope.boundary_set, options.metric)
-    units = _Units(session, scope)
-    values: dict[Key, float] = {}
-    first_rows: dict[Key, int] = {}
+    units = UnitResolver(session, scope)
+    entries: list[Entry] = []
     for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes,
                              name=options.source_name):
         layout = table_layout(table, catalog, levels, options.metric)
-        _read_table(report, units, catalog, table, layout, values, first_rows)
-    return values, first_rows
+        _read_table(report, units, catalog, table, layout, entries)
+    return settle_repeats(report, entries)
 
 
 def _publish(session: Session, layer: Layer, scope: Scope, options: StatsOptions, report: Report) -> int:

@@ -121,6 +121,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_moved": {"vi": "(vị trí thay đổi)", "en": "(moved)"},
     "console_report": {"vi": "Tải báo cáo kiểm tra", "en": "Download the check report"},
     "console_rejected_rows": {"vi": "Các dòng bị từ chối", "en": "Rejected rows"},
+    "console_other_provinces": {"vi": "Dòng của tỉnh khác", "en": "Rows of other provinces"},
+    "console_other_provinces_note": {
+        "vi": "Tệp có số liệu của cả nước: các dòng ngoài tỉnh của bạn được đếm, không ghi;"
+              " đây không phải lỗi.",
+        "en": "The file holds national figures: rows outside your province are counted, not written;"
+              " this is not an error."},
+    "console_other_provinces_rows": {"vi": "dòng, ngoài phạm vi", "en": "rows, out of scope"},
     "console_warnings": {"vi": "Cảnh báo", "en": "Warnings"},
     "console_sheet": {"vi": "Trang tính", "en": "Sheet"},
     "console_row": {"vi": "Dòng", "en": "Row"},

@@ -305,7 +305,8 @@ def preview(upload_id: int) -> str:
     return render_template(
         "console/preview.html", job=uploads.job_state(found), upload=found, layer=_layer(found.layer_id),
         unit=unit, report=report,
-        rejected=[r for r in rows if r["status"] == "rejected"],
+        rejected=[r for r in rows if r["status"] == "rejected" and not r.get("other_province")],
+        other_provinces=report.get("other_provinces") or [],
         warned=[r for r in rows if r["status"] == "accepted" and r.get("warnings")],
         changes=found.changes or {}, map_data=_map_data(found.changes, box, outline),
         stale=current != found.base_publication, metrics=current_catalog().metrics, number=number,

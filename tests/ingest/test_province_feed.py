@@ -1,5 +1,5 @@
-"""Province-level feeds: province names resolve to the country's provinces (matcher, now), and a
-feed of cases per province colours the country map (pending: see PROVINCE_FEEDS_PENDING)."""
+"""Province-level feeds: province names resolve to the country's provinces, and a feed of cases per
+province colours the country map (the demo loads its own province feed with scope VN)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,6 @@ from tests.conftest import DATA
 # Real: antoancovid's daily cases per province, May-July 2021 (licence unknown: tests only).
 REAL = Path(__file__).parent / "data" / "so_ca_nhiem_theo_tinh_2021.csv"
 DEMO = DATA / "feeds" / "provinces" / "so_ca_theo_tinh_2021.csv"
-# ingest/stats.py reads unit columns for communes and districts only; the province role the
-# catalogue now declares needs its own branch there (described in the branch's report).
-PROVINCE_FEEDS_PENDING = pytest.mark.xfail(strict=True,
-                                           reason="ingest/stats.py has no province unit column yet")
 
 
 def _names(path: Path, column: str) -> set[str]:
@@ -45,7 +41,7 @@ def test_the_catalogue_knows_province_columns():
     assert "tinh" in default_catalog().stat_columns["province"]
 
 
-@PROVINCE_FEEDS_PENDING
+
 @pytest.mark.parametrize("path", [REAL, DEMO])
 def test_a_province_feed_ingests_by_province_name_and_colours_the_country(connection, client, path):
     report = ingest_stats(connection, path, catalog=default_catalog(), set_name="vn2021", scope_code="VN",

@@ -47,7 +47,8 @@ def counts(report: Report) -> tuple[int, int, int, int]:
 
 def demo_publication(connection: Connection) -> int:
     return connection.execute(text(
-        "SELECT id FROM publication WHERE layer_id = 'unit_stats' AND author = 'demo'")).scalar_one()
+        "SELECT id FROM publication WHERE layer_id = 'unit_stats' AND author = 'demo'"
+        " AND scope_code = '74'")).scalar_one()
 
 
 # --------------------------------------------------------------------------- scope
@@ -154,7 +155,8 @@ def test_cli_publishes_lists_and_rolls_back_statistics(run_cli, connection: Conn
     lines = run_cli("layers", "history", "unit_stats").output.strip().splitlines()
     assert lines[0].startswith(f"#{published} ") and "+5 ~1 -0 =34 !0" in lines[0]
     assert "[15/QĐ-TTYT]" in lines[0]
-    assert lines[-1].startswith(f"#{demo} ") and "+210 ~0 -0 =0" in lines[-1]
+    assert lines[-2].startswith(f"#{demo} ") and "+210 ~0 -0 =0" in lines[-2]
+    assert "+441 ~0 -0 =0" in lines[-1] and "so_ca_theo_tinh_2021.csv" in lines[-1]  # the country's, first
 
     rolled = run_cli("layers", "rollback", "unit_stats", str(demo), "--author", "tester")
     assert rolled.exit_code == 0, rolled.output

@@ -74,7 +74,7 @@ def test_rollback_restores_values_as_they_were_inside_the_unit(connection: Conne
     assert tuple(row) == ("rollback", first, "718", 6)
 
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
-                                   " AND author = 'demo'")).scalar_one()
+                                   " AND author = 'demo' AND scope_code = '74'")).scalar_one()
     _, change = rollback(connection, layer, demo, author="tester")  # the demo's unit: the province
     assert change == Diff(added=0, changed=2, removed=5, unchanged=0)  # 17/08 removed, both 16/08 back
     assert stored(connection) == original

@@ -132,7 +132,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
     province = console.application.test_client()
     csrf = sign_in(province, "tinh@soyte.binhduong.gov.vn")
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
-                                   " AND author = 'demo'")).scalar_one()
+                                   " AND author = 'demo' AND scope_code = '74'")).scalar_one()
     assert roll_back(province, csrf, "unit_stats", demo).status_code == 302
     assert _week(console) == WEEK_OF_HIEP_THANH and stored(connection) == original
 
@@ -149,7 +149,7 @@ def test_district_official_previews_publishes_and_rolls_back(console, connection
 
 def test_district_official_cannot_roll_back_the_province(console, connection, official):
     demo = connection.execute(text("SELECT id FROM publication WHERE layer_id = 'unit_stats'"
-                                   " AND author = 'demo'")).scalar_one()
+                                   " AND author = 'demo' AND scope_code = '74'")).scalar_one()
     page = console.get("/quan-tri/lop/unit_stats").get_data(as_text=True)
     assert f"/khoi-phuc/{demo}\"" not in page
     assert console.get(f"/quan-tri/lop/unit_stats/khoi-phuc/{demo}").status_code == 403
@@ -191,7 +191,23 @@ def test_statistics_feed_text_stays_inert(console, connection, official, tmp_pat
     upload_id = _upload_id(_upload(console, official, feed, name="<b>so_ca</b>.csv"))
     html = console.get(f"/quan-tri/tai-len/{upload_id}").get_data(as_text=True)
     assert "<img src=x" not in html and "<script>alert(1)" not in html and "<b>so_ca" not in html
-    assert "&lt;img src=x onerror=window.__xss=1&gt;" in html and "unknown_unit" in html
+    # The row is refused for its district column (a parent naming nothing), quoted escaped.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "unknown_unit" in html
     csv_text = console.get(f"/quan-tri/tai-len/{upload_id}/bao-cao.csv").get_data().decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
     assert any("HYPERLINK" in c for c in cells) and not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_a_national_feed_counts_other_provinces_and_stays_publishable(console, connection, tmp_path):
+    make_account(connection, "so.y.te@binhduong.gov.vn", "publisher", "74")
+    csrf = sign_in(console, "so.y.te@binhduong.gov.vn")
+    feed = write_csv(tmp_path / "ca_nuoc.csv", ["tinh", "huyen", "xa", "ngay", "Ca mới"], [
+        ["Bình Dương", "Thủ Dầu Một", "Hiệp Thành", D17, 4],
+        *([["Hà Nội", "Ba Đình", "Phúc Xá", f"1{d}/08/2021", d] for d in range(3)]),
+        ["TP. Hồ Chí Minh", "Quận 7", "Phú Mỹ", D17, 5],  # Phú Mỹ is also a ward of Thủ Dầu Một
+    ])
+    html = console.get(f"/quan-tri/tai-len/{_upload_id(_upload(console, csrf, feed))}").get_data(as_text=True)
+    assert '<strong id="rejected-count">0</strong>' in html
+    assert "Thành phố Hà Nội: <strong>3</strong>" in html
+    assert "Thành phố Hồ Chí Minh: <strong>1</strong>" in html
+    assert 'id="publish"' in html  # nothing to fix before publishing

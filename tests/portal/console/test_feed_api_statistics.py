@@ -15,7 +15,7 @@ from tests.portal.console.helpers import make_account, make_token, roll_back, si
 
 D17 = "17/08/2021"
 REPORT_KEYS = {"file", "layer", "sha256", "publication", "dry_run", "refused", "counts", "diff",
-               "ignored_columns", "skipped_rows", "rows", "upload"}
+               "ignored_columns", "skipped_rows", "rows", "upload", "other_provinces"}
 
 
 def _post(client, token: str, path, query: str = "", **fields):
