@@ -50,9 +50,14 @@ def path_param(name: str, description: str, schema: dict[str, Any] | None = None
             "schema": schema or {"type": "string"}}
 
 
-def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
-    """Describe a query parameter."""
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+def query(name: str, description: str, schema: dict[str, Any], required: bool = False,
+          examples: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Describe a query parameter, with examples (summary -> value) when given."""
+    param = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    if examples:
+        param["examples"] = {f"example{n}": {"summary": summary, "value": value}
+                             for n, (summary, value) in enumerate(examples.items(), 1)}
+    return param
 
 
 def errors(rule: str, *statuses: int) -> dict[str, Any]:
