@@ -39,9 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     public_url.init_app(app)
     catalog.init_app(app, settings)
     database.init_app(app, settings, bind)
+    errors.init_app(app)  # first: a NUL in the request is refused before any other check reads it
     i18n.init_app(app)
     formats.init_app(app)
-    errors.init_app(app)
     http_policy.init_app(app)
     assets.init_app(app)
     tiles.init_app(app)

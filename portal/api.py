@@ -18,9 +18,9 @@ bp = Blueprint("api", __name__)
 
 @bp.route("/api/units")
 def units() -> Response:
-    """Find units by name: ``?q=`` (required), ``within=`` code, ``set=`` boundary set."""
-    query = (request.args.get("q") or "").strip()
-    if not query or len(query) > MAX_QUERY:
+    """Find units by name: ``?q=`` (required; a blank one finds nothing), ``within=`` code, ``set=``."""
+    query = request.args.get("q", "").strip()
+    if "q" not in request.args or len(query) > MAX_QUERY:
         raise BadRequest("Tham số q (tên đơn vị, tối đa 100 ký tự) là bắt buộc.",
                          "Parameter q (a unit name, at most 100 characters) is required.")
     set_name = request.args.get("set") or current_app.config["SETTINGS"].default_set

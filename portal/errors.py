@@ -7,13 +7,14 @@ import logging
 import psycopg
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from epimap.errors import BadRequest, EpimapError, NotFound
 from portal.database import discard_lost_connection, drop_session
 from portal.i18n import translate
 
-__all__ = ["BadRequest", "NotFound", "PortalError", "Unavailable", "render", "with_retry_after"]
+__all__ = ["JSON_ONLY_PREFIXES", "BadRequest", "NotFound", "PortalError", "Unavailable", "render",
+           "with_retry_after"]
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,24 @@ class Unavailable(PortalError):
         return translate("unavailable", lang)
 
 
+# Routes read by programs: their errors are always JSON (elsewhere JSON only when the client asks).
+JSON_ONLY_PREFIXES = ("/api/", "/tiles/", "/oembed")
+
+
 def _wants_json() -> bool:
-    if request.path.startswith(("/api/", "/tiles/", "/oembed")):
+    if request.path.startswith(JSON_ONLY_PREFIXES):
         return True
+    if request.path.startswith("/ogc"):
+        return _ogc_wants_json()
     return request.accept_mimetypes.best == "application/json"
+
+
+def _ogc_wants_json() -> bool:
+    """Follow the OGC API's format choice: ``f=html`` or an Accept preferring HTML, else JSON."""
+    if "f" in request.args:
+        return request.args["f"] != "html"
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"], default="application/json")
+    return best != "text/html"
 
 
 def render(error: EpimapError) -> Response:
@@ -69,7 +84,10 @@ def _from_http(exc: HTTPException) -> Response:
     kinds = {404: NotFound, 400: BadRequest, 405: BadRequest}
     error = kinds.get(exc.code or 500, PortalError)()
     error.status = exc.code or 500
-    return render(error)
+    response = render(error)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:  # RFC 9110: a 405 names what is allowed
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response
 
 
 def _database(exc: DBAPIError | psycopg.OperationalError) -> Response:

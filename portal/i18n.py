@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 
+from epimap.errors import BadRequest
 from portal.messages import MESSAGES
 
 LANGUAGES = ("vi", "en")
@@ -58,6 +59,15 @@ MAP_TEXT_KEYS = ("legend", "updated", "approximate", "features_here", "zoom_in",
 def map_texts() -> dict[str, str]:
     """Return the UI strings the map's script needs, in the current language."""
     return {key: translate(key) for key in MAP_TEXT_KEYS}
+
+
+def refuse_unknown_language() -> None:
+    """Refuse a ``?lang=`` the portal does not speak (a 400), rather than answer in another language.
+
+    A cookie naming an unknown language is only ignored: the URL, not the browser, asked for it.
+    """
+    if any(asked not in LANGUAGES for asked in request.args.getlist("lang")):
+        raise BadRequest("Tham số lang phải là vi hoặc en.", "Parameter lang must be vi or en.")
 
 
 def current_language() -> str:
@@ -112,4 +122,5 @@ def init_app(app: Flask) -> None:
     register_messages(app, MESSAGES)
     app.jinja_env.globals.update(_=translate, current_language=current_language,
                                  language_url=language_url)
+    app.before_request(refuse_unknown_language)
     app.after_request(_remember_language)

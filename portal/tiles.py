@@ -25,8 +25,12 @@ bp = Blueprint("tiles", __name__)
 
 
 def _check_tile(z: int, x: int, y: int) -> None:
+    """Refuse a zoom beyond the documented maximum (400); a column or row off the pyramid is no tile (404)."""
+    if z > MAX_ZOOM:
+        raise BadRequest(f"Mức thu phóng tối đa là {MAX_ZOOM}: {z}/{x}/{y}",
+                         f"The largest zoom is {MAX_ZOOM}: {z}/{x}/{y}")
     if not valid_tile(z, x, y):
-        raise BadRequest(f"Ô bản đồ không hợp lệ: {z}/{x}/{y}", f"Invalid tile coordinates: {z}/{x}/{y}")
+        raise NotFound(f"Không có ô bản đồ {z}/{x}/{y}.", f"No tile {z}/{x}/{y}.")
 
 
 def mvt_response(data: bytes, max_age: int, immutable: bool = False) -> Response:

@@ -13,8 +13,19 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
 
+from boundaries.tiles import MAX_ZOOM
 from layers.ogc import MAX_LIMIT
 from portal.catalog import current_catalog
+from portal.ogc.openapi_components import (
+    error_responses,
+    errors,
+    json_content,
+    path_param,
+    query,
+    ref,
+    response,
+    schemas,
+)
 from portal.public_url import base_url
 
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
@@ -34,53 +45,33 @@ _DATETIME_HELP = (
     " (`2021-08-01`) stands for the UTC day: its start as A, its end as T or B.")
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+_F = query("f", "Output format; without it the Accept header decides (JSON by default).",
+           {"type": "string", "enum": ["json", "html"]})
+_LANG = query("lang", "Language of titles and messages (Vietnamese by default); any other value is a 400.",
+              {"type": "string", "enum": ["vi", "en"]})
+_OGC = "/ogc/collections/<layer_id>"
+_DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_INSTANT = _DAY + r"([Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d))?"
+# An instant, or an interval whose ends are instants, `..` or empty (the day must exist; A ≤ B).
+_DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
+_OFFSET_DIGITS = 12  # portal.ogc.params refuses a longer offset
 
 
-def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
-    return {media: {"schema": schema}}
-
-
-def _response(description: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"description": description}
-    if content:
-        body["content"] = content
-    return body
-
-
-def _path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema or {"type": "string"}}
-
-
-def _query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
-    param = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
-    return param
-
-
-_F = _query("f", "Output format; without it the Accept header decides (JSON by default).",
-            {"type": "string", "enum": ["json", "html"]})
-_LANG = _query("lang", "Language of titles and messages (Vietnamese by default).",
-               {"type": "string", "enum": ["vi", "en"]})
-_ERRORS = {"400": {"$ref": "#/components/responses/BadRequest"},
-           "404": {"$ref": "#/components/responses/NotFound"}}
-
-
-def _ogc_page(summary: str, schema: str, operation_id: str, media: str = "application/json",
-              extra: list | None = None, errors: tuple[str, ...] = ("400",)) -> dict[str, Any]:
+def _ogc_page(rule: str, summary: str, schema: str, operation_id: str, media: str = "application/json",
+              extra: list | None = None) -> dict[str, Any]:
+    missing = (404,) if "<" in rule else ()
     return {"get": {
         "tags": ["OGC API – Features"], "summary": summary, "operationId": operation_id,
         "parameters": [*(extra or []), _F, _LANG],
-        "responses": {"200": _response(summary, {**_json(_ref(schema), media),
-                                                 "text/html": {"schema": {"type": "string"}}}),
-                      **{code: _ERRORS[code] for code in errors}},
+        "responses": {"200": response(summary, {**json_content(ref(schema), media),
+                                                "text/html": {"schema": {"type": "string"}}}),
+                      **errors(rule, *missing)},
     }}
 
 
 def _collection_id() -> dict[str, Any]:
     public = sorted(layer.id for layer in current_catalog().feature_layers() if layer.public)
-    return _path_param("layer_id", "A public layer of the catalogue.", {"type": "string", "enum": public})
+    return path_param("layer_id", "A public layer of the catalogue.", {"type": "string", "enum": public})
 
 
 def _filters_help() -> str:
@@ -95,39 +86,49 @@ def _items() -> dict[str, Any]:
         _collection_id(),
         {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
          "description": "west,south,east,north in WGS 84 degrees (CRS84); features intersecting the box."
-                        " west > east crosses the antimeridian.",
-         "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
-        _query("limit", f"Features per page (a larger value is capped at {MAX_LIMIT}).",
-               {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}),
-        _query("offset", "Features to skip (follow the `next` and `prev` links rather than counting).",
-               {"type": "integer", "minimum": 0, "default": 0}),
-        _query("datetime", _DATETIME_HELP, {"type": "string"}),
+                        " west > east crosses the antimeridian. Latitudes lie in -90..90 and south ≤ north"
+                        " (OpenAPI 3.0 cannot say so per item): otherwise a 400.",
+         "schema": {"type": "array", "minItems": 4, "maxItems": 4,
+                    "items": {"type": "number", "minimum": -180, "maximum": 180}},
+         "examples": {"area": {"summary": "Around Thủ Dầu Một", "value": [106.6, 10.9, 106.8, 11.1]},
+                      "point": {"summary": "A point: what covers it", "value": [106.65, 11, 106.65, 11]}}},
+        query("limit", f"Features per page (a larger value is capped at {MAX_LIMIT}).",
+              {"type": "integer", "minimum": 1, "default": 10}),
+        query("offset", "Features to skip (follow the `next` and `prev` links rather than counting).",
+              {"type": "integer", "minimum": 0, "maximum": 10**_OFFSET_DIGITS - 1, "default": 0}),
+        query("datetime", _DATETIME_HELP, {"type": "string", "pattern": _DATETIME_PATTERN},
+              examples={"As on a day": "2021-08-01", "What changed since": "2021-08-01T00:00:00Z/.."}),
         {"name": "properties", "in": "query", "required": False, "style": "form", "explode": True,
          "description": _filters_help(),
          "schema": {"type": "object", "additionalProperties": {"type": "string"}}},
     ]
-    page = _ogc_page("A page of features, in source-id order, with numberMatched and next/prev links.",
-                     "FeatureCollection", "getFeatures", "application/geo+json", parameters, ("400", "404"))
+    page = _ogc_page(f"{_OGC}/items",
+                     "A page of features, in source-id order, with numberMatched and next/prev links.",
+                     "FeatureCollection", "getFeatures", "application/geo+json", parameters)
     page["get"]["description"] = _DATETIME_HELP
     return page
 
 
 def _item() -> dict[str, Any]:
-    return _ogc_page("One current feature by its id (the source's id; URL-encode it).", "Feature",
+    return _ogc_page(f"{_OGC}/items/<path:feature_id>",
+                     "One current feature by its id (the source's id; URL-encode it).", "Feature",
                      "getFeature", "application/geo+json",
-                     [_collection_id(), _path_param("feature_id", "The feature's id.")], ("400", "404"))
+                     [_collection_id(), path_param("feature_id", "The feature's id.")])
 
 
-def _mvt(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"get": {"tags": ["Tiles"], "summary": summary, "parameters": params, "responses": {
-        "200": _response("A Mapbox vector tile.", {"application/vnd.mapbox-vector-tile": {
+def _mvt(rule: str, summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {rule: {"get": {"tags": ["Tiles"], "summary": summary, "parameters": params, "responses": {
+        "200": response("A Mapbox vector tile.", {"application/vnd.mapbox-vector-tile": {
             "schema": {"type": "string", "format": "binary"}}}),
-        "304": _response("Not modified (ETag)."), **_ERRORS}}}
+        "304": response("Not modified (ETag)."), **errors(rule, 404)}}}}
 
 
-_TILE_PARAMS = [_path_param("z", "Zoom.", {"type": "integer", "minimum": 0}),
-                _path_param("x", "Column.", {"type": "integer", "minimum": 0}),
-                _path_param("y", "Row.", {"type": "integer", "minimum": 0})]
+_TILE_PARAMS = [path_param("z", f"Zoom, 0 to {MAX_ZOOM}.",
+                           {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+                path_param("x", "Column, below 2^z (a larger one is no tile: a 404).",
+                           {"type": "integer", "minimum": 0}),
+                path_param("y", "Row, below 2^z (a larger one is no tile: a 404).",
+                           {"type": "integer", "minimum": 0})]
 
 
 def _nearby() -> dict[str, Any]:
@@ -137,36 +138,41 @@ def _nearby() -> dict[str, Any]:
         "tags": ["Portal API"],
         "summary": "The nearest sites of a public point layer, nearest first (GeoJSON).",
         "parameters": [
-            _query("lat", "Latitude.", {"type": "number", "minimum": -90, "maximum": 90}, True),
-            _query("lon", "Longitude.", {"type": "number", "minimum": -180, "maximum": 180}, True),
-            _query("layer", "The layer to search.", {"type": "string", "enum": point_layers}, True),
-            _query("limit", "How many.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-            _query("open_now", "Only sites open now (by their opening hours).", flag),
-            _query("exclude_lockdown", "Leave out sites inside a lockdown zone.", flag), _LANG],
-        "responses": {"200": _response("Sites with distance_m, open_now, in_lockdown, updated, stale.",
-                                       _json({"type": "object"}, "application/json")),
-                      "400": _ERRORS["400"], "429": {"$ref": "#/components/responses/TooManyRequests"}},
+            query("lat", "Latitude.", {"type": "number", "minimum": -90, "maximum": 90}, True),
+            query("lon", "Longitude.", {"type": "number", "minimum": -180, "maximum": 180}, True),
+            query("layer", "The layer to search.", {"type": "string", "enum": point_layers}, True),
+            query("limit", "How many.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+            query("open_now", "Only sites open now (by their opening hours).", flag),
+            query("exclude_lockdown", "Leave out sites inside a lockdown zone.", flag), _LANG],
+        "responses": {"200": response("Sites with distance_m, open_now, in_lockdown, updated, stale.",
+                                      json_content({"type": "object"}, "application/json")),
+                      **errors("/api/nearby", 429)},
     }}
 
 
 _SHARE_PARAMS = [
-    _query("layers", "Comma-separated public layers to draw (default: every public layer, as on the map"
+    query("layers", "Comma-separated public layers to draw (default: every public layer, as on the map"
                      " page).", {"type": "string"}),
-    _query("stat", "The statistic colouring the subdivisions (as on the map page).", {"type": "string"}),
-    _query("date", "The statistic's day, YYYY-MM-DD (default: the latest).",
+    query("stat", "The statistic colouring the subdivisions (as on the map page).", {"type": "string"}),
+    query("date", "The statistic's day, YYYY-MM-DD (default: the latest).",
            {"type": "string", "format": "date"}),
-    _query("pub", "Pin layers at publications, `layer:ID,...` (such a response never changes).",
+    query("pub", "Pin layers at publications, `layer:ID,...` (such a response never changes).",
            {"type": "string"}),
     _LANG,
 ]
 
 
-def _share(summary: str, media: str, with_set: bool, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    params = [_path_param("set_name", "Boundary set, e.g. vn2021.")] if with_set else []
-    params.append(_path_param("code", "The administrative unit's code (GSO)."))
+def _share(rule: str, summary: str, media: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    params = [path_param("set_name", "Boundary set, e.g. vn2021.")] if "<set_name>" in rule else []
+    params.append(path_param("code", "The administrative unit's code (GSO)."))
     content = {media: {"schema": schema or {"type": "string"}}}
-    return {"get": {"tags": ["Sharing"], "summary": summary, "parameters": [*params, *_SHARE_PARAMS],
-                    "responses": {"200": _response(summary, content), **_ERRORS}}}
+    image = media.startswith("image/")  # conditional (ETag); the renderer may be busy
+    ok = {"200": response(summary, content), **({"304": response("Not modified (ETag).")} if image else {})}
+    return {rule: {"get": {"tags": ["Sharing"], "summary": summary, "parameters": [*params, *_SHARE_PARAMS],
+                           "responses": {**ok, **errors(rule, 404, *((503,) if image else ()))}}}}
+
+
+_PIXELS = {"type": "integer", "minimum": 1, "maximum": 10_000}
 
 
 def _sharing() -> dict[str, dict[str, Any]]:
@@ -175,89 +181,109 @@ def _sharing() -> dict[str, dict[str, Any]]:
     png = "A unit's map as a PNG image (choropleth, layers, legend and sources)."
     binary = {"type": "string", "format": "binary"}
     return {
-        "/embed/<code>": _share(embed + " Default boundary set.", "text/html", False),
-        "/embed/<set_name>/<code>": _share(embed, "text/html", True),
-        "/snapshot/<code>.png": _share(png + " Default boundary set.", "image/png", False, binary),
-        "/snapshot/<set_name>/<code>.png": _share(png, "image/png", True, binary),
+        **_share("/embed/<code>", embed + " Default boundary set.", "text/html"),
+        **_share("/embed/<set_name>/<code>", embed, "text/html"),
+        **_share("/snapshot/<code>.png", png + " Default boundary set.", "image/png", binary),
+        **_share("/snapshot/<set_name>/<code>.png", png, "image/png", binary),
         "/oembed": {"get": {
             "tags": ["Sharing"], "summary": "oEmbed (rich) for one of the portal's map or embed pages.",
             "parameters": [
-                _query("url", "A map or embed page of this portal.", {"type": "string"}, True),
-                _query("format", "Only json (xml is a 501).", {"type": "string", "enum": ["json", "xml"]}),
-                _query("maxwidth", "Largest width in pixels.", {"type": "integer", "minimum": 1}),
-                _query("maxheight", "Largest height in pixels.", {"type": "integer", "minimum": 1})],
-            "responses": {"200": _response("The oEmbed answer with the <iframe>.", _json({"type": "object"})),
-                          **_ERRORS,
-                          "501": _response("A format other than json.", _json(_ref("Exception")))}}},
+                query("url", "A map or embed page of this portal (any other URL is a 404).",
+                      {"type": "string"}, True),
+                query("format", "Only json (xml is a 501, as oEmbed asks).",
+                      {"type": "string", "enum": ["json", "xml"]}),
+                query("maxwidth", "Largest width in pixels.", _PIXELS),
+                query("maxheight", "Largest height in pixels.", _PIXELS)],
+            "responses": {"200": response("The oEmbed answer with the <iframe>.",
+                                          json_content({"type": "object"})),
+                          **errors("/oembed", 404, 501)}}},
         "/download/<layer_id>.<any(csv, xlsx, geojson):fmt>": {"get": {
             "tags": ["Sharing"],
             "summary": "A public layer's features (public attributes) as CSV, XLSX or GeoJSON, with its"
                        " publication, time and licence.",
             "parameters": [
-                _path_param("layer_id", "A public layer.", {"type": "string", "enum": public}),
-                _path_param("fmt", "File format.", {"type": "string", "enum": ["csv", "xlsx", "geojson"]}),
-                _query("unit", "Only the features inside this unit (code).", {"type": "string"}),
-                _query("set", "The unit's boundary set (default: the portal's).", {"type": "string"}),
-                _query("pub", "An older publication of the layer (such a download never changes).",
-                       {"type": "integer"}), _LANG],
-            "responses": {"200": _response("The file (an attachment).", {
+                path_param("layer_id", "A public layer.", {"type": "string", "enum": public}),
+                path_param("fmt", "File format.", {"type": "string", "enum": ["csv", "xlsx", "geojson"]}),
+                query("unit", "Only the features inside this unit (code).", {"type": "string"}),
+                query("set", "The unit's boundary set (default: the portal's).", {"type": "string"}),
+                query("pub", "An older publication of the layer (such a download never changes).",
+                      {"type": "integer"}), _LANG],
+            "responses": {"200": response("The file (an attachment).", {
                 "text/csv": {"schema": {"type": "string"}},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": binary},
-                "application/geo+json": {"schema": {"type": "object"}}}), **_ERRORS}}},
+                "application/geo+json": {"schema": {"type": "object"}}}),
+                **errors("/download/<layer_id>.<any(csv, xlsx, geojson):fmt>", 404)}}},
+    }
+
+
+def _tiles() -> dict[str, dict[str, Any]]:
+    tilejson = "/tiles/<layer_id>.json"
+    return {
+        tilejson: {"get": {
+            "tags": ["Tiles"], "summary": "TileJSON 3.0 of a public layer's current tiles (max-age 15 s).",
+            "parameters": [path_param("layer_id", "A public layer.")],
+            "responses": {"200": response("TileJSON.", json_content({"type": "object"})),
+                          **errors(tilejson, 404)}}},
+        **_mvt("/tiles/<layer_id>/<int:publication>/<int:z>/<int:x>/<int:y>.mvt",
+               "A public layer's tile as of one of its publications (immutable: cache forever).",
+               [path_param("layer_id", "A public layer."),
+                path_param("publication", "A publication of the layer (TileJSON names the current one).",
+                           {"type": "integer", "minimum": 0}), *_TILE_PARAMS]),
+        **_mvt("/tiles/boundaries/<set_name>/<level>/<int:z>/<int:x>/<int:y>.mvt",
+               "Administrative boundaries of a set at a level.",
+               [path_param("set_name", "Boundary set, e.g. vn2021."),
+                path_param("level", "province, district or commune.",
+                           {"type": "string", "enum": ["province", "district", "commune"]}), *_TILE_PARAMS]),
+    }
+
+
+def _portal_api() -> dict[str, dict[str, Any]]:
+    return {
+        "/api/units": {"get": {
+            "tags": ["Portal API"], "summary": "Find administrative units by name.",
+            "parameters": [
+                query("q", "A unit's name (at most 100 characters); a blank one names no unit: none found.",
+                      {"type": "string", "maxLength": 100}, True,
+                      {"A ward, as people write it": "P. Hiệp Thành", "No name: no unit found": ""}),
+                query("within", "Only units inside this unit code.", {"type": "string"}),
+                query("parent", "A hint: the parent unit's name.", {"type": "string"}),
+                query("set", "Boundary set (the portal's default set otherwise).", {"type": "string"}),
+                _LANG],
+            "responses": {"200": response("Matching units.", json_content({"type": "object"})),
+                          **errors("/api/units", 429)}}},
+        "/api/nearby": _nearby(),
+        "/api/ping": {"get": {
+            "tags": ["Portal API"], "summary": "Answer without the database (a no-op).",
+            "responses": {"200": response("{\"ok\": true}", json_content({"type": "object"})),
+                          **errors("/api/ping", 429)}}},
+        "/healthz": {"get": {"tags": ["Portal API"], "summary": "Whether the database answers.",
+                             "responses": {
+            "200": response("Healthy.", json_content({"type": "object"})),
+            "503": response("The database does not answer.", json_content({"type": "object"})),
+            **{code: answer for code, answer in errors("/healthz").items() if code != "503"}}}},
     }
 
 
 def _described() -> dict[str, dict[str, Any]]:
     """Return every public rule this module can describe, by Werkzeug rule."""
-    ogc = "/ogc/collections/<layer_id>"
     return {
         "/openapi.json": {"get": {
             "tags": ["OGC API – Features"], "summary": "This document.", "operationId": "getAPI",
-            "responses": {"200": _response("The OpenAPI 3.0 document.",
-                                           _json({"type": "object"}, OPENAPI_MEDIA))}}},
-        "/ogc": _ogc_page("Landing page: links to the API definition, conformance and collections.",
+            "responses": {"200": response("The OpenAPI 3.0 document.",
+                                          json_content({"type": "object"}, OPENAPI_MEDIA)),
+                          **errors("/openapi.json")}}},
+        "/ogc": _ogc_page("/ogc", "Landing page: links to the API definition, conformance and collections.",
                           "LandingPage", "getLandingPage"),
-        "/ogc/conformance": _ogc_page("The conformance classes implemented.", "ConfClasses",
-                                      "getConformance"),
-        "/ogc/collections": _ogc_page("The public layers, with their extents.", "Collections",
-                                      "getCollections"),
-        ogc: _ogc_page("One public layer: extent (current bbox, publication time span) and links.",
-                       "Collection", "describeCollection", extra=[_collection_id()], errors=("400", "404")),
-        f"{ogc}/items": _items(),
-        f"{ogc}/items/<path:feature_id>": _item(),
-        "/tiles/<layer_id>.json": {"get": {
-            "tags": ["Tiles"], "summary": "TileJSON 3.0 of a public layer's current tiles (max-age 15 s).",
-            "parameters": [_path_param("layer_id", "A public layer.")],
-            "responses": {"200": _response("TileJSON.", _json({"type": "object"})), "404": _ERRORS["404"]}}},
-        "/tiles/<layer_id>/<int:publication>/<int:z>/<int:x>/<int:y>.mvt": _mvt(
-            "A public layer's tile as of one of its publications (immutable: cache forever).",
-            [_path_param("layer_id", "A public layer."),
-             _path_param("publication", "A publication of the layer (TileJSON names the current one).",
-                         {"type": "integer"}), *_TILE_PARAMS]),
-        "/tiles/boundaries/<set_name>/<level>/<int:z>/<int:x>/<int:y>.mvt": _mvt(
-            "Administrative boundaries of a set at a level.",
-            [_path_param("set_name", "Boundary set, e.g. vn2021."),
-             _path_param("level", "province, district or commune.",
-                         {"type": "string", "enum": ["province", "district", "commune"]}), *_TILE_PARAMS]),
-        "/api/units": {"get": {
-            "tags": ["Portal API"], "summary": "Find administrative units by name.",
-            "parameters": [
-                _query("q", "A unit's name (at most 100 characters).", {"type": "string", "maxLength": 100},
-                       True),
-                _query("within", "Only units inside this unit code.", {"type": "string"}),
-                _query("parent", "A hint: the parent unit's name.", {"type": "string"}),
-                _query("set", "Boundary set (the portal's default set otherwise).", {"type": "string"}),
-                _LANG],
-            "responses": {"200": _response("Matching units.", _json({"type": "object"})),
-                          "400": _ERRORS["400"], "429": {"$ref": "#/components/responses/TooManyRequests"}}}},
-        "/api/nearby": _nearby(),
-        "/api/ping": {"get": {"tags": ["Portal API"], "summary": "Answer without the database (a no-op).",
-                              "responses": {"200": _response("{\"ok\": true}", _json({"type": "object"})),
-                                            "429": {"$ref": "#/components/responses/TooManyRequests"}}}},
-        "/healthz": {"get": {"tags": ["Portal API"], "summary": "Whether the database answers.",
-                             "responses": {
-            "200": _response("Healthy.", _json({"type": "object"})),
-            "503": _response("The database does not answer.", _json({"type": "object"}))}}},
+        "/ogc/conformance": _ogc_page("/ogc/conformance", "The conformance classes implemented.",
+                                      "ConfClasses", "getConformance"),
+        "/ogc/collections": _ogc_page("/ogc/collections", "The public layers, with their extents.",
+                                      "Collections", "getCollections"),
+        _OGC: _ogc_page(_OGC, "One public layer: extent (current bbox, publication time span) and links.",
+                        "Collection", "describeCollection", extra=[_collection_id()]),
+        f"{_OGC}/items": _items(),
+        f"{_OGC}/items/<path:feature_id>": _item(),
+        **_tiles(),
+        **_portal_api(),
         **_sharing(),
     }
 
@@ -285,64 +311,10 @@ def public_rules(app: Flask) -> list[str]:
                    and not r.endpoint.startswith(OFFICIALS_ONLY)})
 
 
-def _schemas() -> dict[str, Any]:
-    link = {"type": "object", "required": ["href", "rel"], "properties": {
-        "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-        "title": {"type": "string"}}}
-    links = {"type": "array", "items": _ref("Link")}
-    geometry = {"type": "object", "required": ["type"], "properties": {
-        "type": {"type": "string", "enum": ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                                           "MultiPolygon", "GeometryCollection"]},
-        "coordinates": {"type": "array", "items": {}}}}
-    feature = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
-        "geometry": _ref("Geometry"),
-        "properties": {"type": "object", "nullable": True, "description": "The layer's public attributes."},
-        "links": links}}
-    extent = {"type": "object", "properties": {
-        "spatial": {"type": "object", "properties": {
-            "bbox": {"type": "array", "items": {"type": "array", "minItems": 4, "maxItems": 4,
-                                                "items": {"type": "number"}}},
-            "crs": {"type": "string"}}},
-        "temporal": {"type": "object", "description": "From the layer's first publication on (open end).",
-                     "properties": {"interval": {"type": "array", "items": {
-                         "type": "array", "minItems": 2, "maxItems": 2,
-                         "items": {"type": "string", "format": "date-time", "nullable": True}}},
-                         "trs": {"type": "string"}}}}}
-    return {
-        "Link": link,
-        "LandingPage": {"type": "object", "required": ["links"], "properties": {
-            "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
-        "ConfClasses": {"type": "object", "required": ["conformsTo"], "properties": {
-            "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-        "Collection": {"type": "object", "required": ["id", "links"], "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
-            "links": links, "extent": _ref("Extent"),
-            "itemType": {"type": "string", "enum": ["feature"]},
-            "crs": {"type": "array", "items": {"type": "string"}}}},
-        "Collections": {"type": "object", "required": ["links", "collections"], "properties": {
-            "links": links, "collections": {"type": "array", "items": _ref("Collection")}}},
-        "Extent": extent,
-        "Geometry": geometry,
-        "Feature": feature,
-        "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "features": {"type": "array", "items": _ref("Feature")},
-            "links": links, "timeStamp": {"type": "string", "format": "date-time"},
-            "numberMatched": {"type": "integer", "minimum": 0},
-            "numberReturned": {"type": "integer", "minimum": 0}}},
-        "Exception": {"type": "object", "required": ["status"], "properties": {
-            "code": {"type": "string"}, "description": {"type": "string"},
-            "error": {"type": "string", "description": "The message in the request's language."},
-            "error_vi": {"type": "string"}, "error_en": {"type": "string"}, "status": {"type": "integer"}}},
-    }
-
-
 def document(app: Flask, server: str) -> dict[str, Any]:
     """Return the OpenAPI document of the app's public API, served from ``server``."""
     described = _described()
     paths = {openapi_path(rule): described[rule] for rule in public_rules(app) if rule in described}
-    error = _json(_ref("Exception"))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -357,12 +329,8 @@ def document(app: Flask, server: str) -> dict[str, Any]:
         "tags": [{"name": name} for name in ("OGC API – Features", "Tiles", "Portal API", "Sharing")],
         "paths": paths,
         "components": {
-            "schemas": _schemas(),
-            "responses": {
-                "BadRequest": _response("An invalid or unknown parameter.", error),
-                "NotFound": _response("No such public layer, publication or feature.", error),
-                "TooManyRequests": _response("Rate limited (see Retry-After).", error),
-            },
+            "schemas": schemas(),
+            "responses": error_responses(),
         },
     }
 

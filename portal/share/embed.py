@@ -156,9 +156,9 @@ def oembed() -> Response:
     """Describe a map page for oEmbed consumers (JSON only; XML is a 501)."""
     if (request.args.get("format") or "json").lower() != "json":
         raise NotImplementedFormat("Chỉ hỗ trợ định dạng JSON.", "Only the JSON format is supported.")
-    url = (request.args.get("url") or "").strip()
-    if not url:
+    if "url" not in request.args:
         raise BadRequest("Tham số url là bắt buộc.", "Parameter url is required.")
+    url = request.args["url"].strip()  # a blank one names none of our pages: a 404, as any other
     max_width, max_height = _size("maxwidth"), _size("maxheight")
     set_name, code, params = _map_page(url)
     unit = _unit(set_name, code)

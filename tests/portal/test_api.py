@@ -27,6 +27,10 @@ def test_other_sets_and_no_match(client):
     assert _codes(client, {"q": "Nowhere"}) == []
 
 
+def test_a_blank_query_names_no_unit_so_finds_none(client):
+    assert _codes(client, {"q": ""}) == _codes(client, {"q": "   "}) == []
+
+
 def test_missing_query_is_a_400_in_both_languages(client):
     response = client.get("/api/units")
     assert response.status_code == 400

@@ -30,3 +30,19 @@ def test_a_nul_in_a_console_form_is_a_400(client):
     response = client.post("/quan-tri/dang-nhap",
                            data={"csrf_token": token, "email": "a\x00@b.vn", "password": "x" * 12})
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/ogc?lang=fr", "/api/units?q=An&lang=", "/map/74?lang=EN",
+                                 "/download/testing_sites.csv?lang=xx"])
+def test_a_language_the_portal_does_not_speak_is_a_bilingual_400(client, url):
+    response = client.get(url, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert "lang" in response.json["error_vi"] and "lang" in response.json["error_en"]
+
+
+@pytest.mark.parametrize("url", ["/api/units?q=An", "/healthz", "/ogc/collections",
+                                 "/tiles/testing_sites.json", "/embed/74"])
+def test_a_method_not_allowed_is_a_405_naming_the_allowed_ones(client, url):
+    response = client.open(url, method="TRACE")
+    assert response.status_code == 405
+    assert {"GET", "HEAD", "OPTIONS"} <= {m.strip() for m in response.headers["Allow"].split(",")}

@@ -195,7 +195,10 @@ def test_oembed_respects_max_sizes_and_pinned_embeds(client, connection):
     ({"url": "http://localhost/nowhere"}, 404),
     ({"url": "http://localhost/map/718?stat=nope"}, 400),
     ({"url": "http://localhost/map/718", "maxwidth": "wide"}, 400),
-    ({}, 400),
+    ({"url": "http://localhost/map/718", "maxwidth": "10001"}, 400),  # the document's maximum
+    ({"url": ""}, 404),  # names none of our pages, as any other URL
+    ({"url": "  "}, 404),
+    ({}, 400),  # url is required
 ])
 def test_oembed_errors(client, params, status):
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())

@@ -67,8 +67,8 @@ def test_tiles_are_cacheable_and_conditional(client):
 
 
 @pytest.mark.parametrize(("url", "status"), [
-    ("/tiles/boundaries/vn2021/district/3/8/0.mvt", 400),
-    ("/tiles/boundaries/vn2021/district/23/0/0.mvt", 400),
+    ("/tiles/boundaries/vn2021/district/3/8/0.mvt", 404),  # off the pyramid: no such tile
+    ("/tiles/boundaries/vn2021/district/23/0/0.mvt", 400),  # beyond the documented largest zoom
     ("/tiles/boundaries/vn2021/district/5/-1/0.mvt", 404),
     ("/tiles/boundaries/vn2021/ward/5/0/0.mvt", 404),
     ("/tiles/boundaries/nope/district/5/0/0.mvt", 404),
