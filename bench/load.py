@@ -137,8 +137,12 @@ end
 function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     io.write(string.format("lua accepted %d\\n", thread:get("accepted")))
-    for status, n in pairs(thread:get("statuses")) do io.write(string.format("lua status %d %d\\n", status, n)) end
-    for second, n in pairs(thread:get("errors_at")) do io.write(string.format("lua error_at %d %d\\n", second, n)) end
+    for status, n in pairs(thread:get("statuses")) do
+      io.write(string.format("lua status %d %d\\n", status, n))
+    end
+    for second, n in pairs(thread:get("errors_at")) do
+      io.write(string.format("lua error_at %d %d\\n", second, n))
+    end
   end
 end
 """
@@ -160,7 +164,8 @@ class Run:
 
     def line(self) -> str:
         codes = ", ".join(f"{s}: {n:,}" for s, n in sorted(self.statuses.items()) if s >= 400)
-        return (f"{self.name + ':':<9} {self.rps:>9,.1f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms"
+        return (f"{self.name + ':':<9} {self.rps:>9,.1f} req/s  p50 {self.p50_ms:7.2f} ms"
+                f"  p99 {self.p99_ms:7.2f} ms"
                 f"  {self.requests:,} requests, {self.errors:,} errors" + (f" ({codes})" if codes else ""))
 
 
@@ -224,7 +229,7 @@ def own_cluster(database: str) -> Iterator[Bench]:
 def create_database(url: URL) -> Engine:
     """Create and migrate the database; load the boundaries and the demo feeds."""
     recreate_database(url)
-    engine = create_engine(_render(url))
+    engine = create_engine(_render(url), pool_pre_ping=True)  # the restart fault drops its connections
     load_demo_feeds(engine, DATA, SET_NAME, PROVINCE)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -281,14 +286,16 @@ def build_mix(engine: Engine, base: str, submission_door: str) -> Mix:
             "SELECT code FROM admin_unit WHERE boundary_set = :s AND parent_code = :c ORDER BY code"),
             {"s": SET_NAME, "c": PROVINCE}).scalars())
         names = list(conn.execute(text(
-            "SELECT name FROM admin_unit WHERE boundary_set = :s AND level = 'commune' ORDER BY code LIMIT 40"),
+            "SELECT name FROM admin_unit WHERE boundary_set = :s AND level = 'commune'"
+            " ORDER BY code LIMIT 40"),
             {"s": SET_NAME}).scalars())
         levels = list(conn.execute(text(
             "SELECT DISTINCT level FROM admin_unit WHERE boundary_set = :s AND level <> 'country'"),
             {"s": SET_NAME}).scalars())
     maps = [f"/map/{code}{lang}" for code in [PROVINCE, *districts] for lang in ("", "?lang=en")]
     tiles = _tiles(bbox, range(8, 13), 12)  # type: ignore[arg-type]
-    boundary = [f"/tiles/boundaries/{SET_NAME}/{level}/{z}/{x}/{y}.mvt" for level in levels for z, x, y in tiles]
+    boundary = [f"/tiles/boundaries/{SET_NAME}/{level}/{z}/{x}/{y}.mvt"
+                for level in levels for z, x, y in tiles]
     layer_tiles = []
     for layer in POINT_LAYERS:
         template = _get_json(f"{base}/tiles/{layer}.json")["tiles"][0]
@@ -449,7 +456,8 @@ def load_lines(mix_run: Run, static: Run, memory: tuple[float, float, float], wi
     ratio = mix_run.rps / static.rps if static.rps else 0.0
     first, last, drift = memory
     checks = [
-        (f"target p99 < {TARGET_P99_MS:.0f} ms", mix_run.p99_ms < TARGET_P99_MS, f"p99 {mix_run.p99_ms:.1f} ms"),
+        (f"target p99 < {TARGET_P99_MS:.0f} ms", mix_run.p99_ms < TARGET_P99_MS,
+         f"p99 {mix_run.p99_ms:.1f} ms"),
         ("target 0 errors", mix_run.errors == 0, f"{mix_run.errors:,} errors"),
         (f"target worker memory flat (last {window:.0f} s within {TARGET_MEMORY_DRIFT:.0%} of the first)",
          abs(drift) <= TARGET_MEMORY_DRIFT, f"{first:,.1f} MB -> {last:,.1f} MB, {drift:+.1%}"),
@@ -498,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
             mix = build_mix(engine, bench.base, args.submission_door)
             check_doors(bench.base, mix)
             script = write_script(mix, bench.workdir, args.submission_door, "mix")
-            print(f"load benchmark: database {args.database} on a cluster of its own (port {bench.cluster.port});"
+            print(f"load benchmark: database {args.database} on a cluster of its own"
+                  f" (port {bench.cluster.port});"
                   f" setup {time.monotonic() - started:.1f} s; {os.cpu_count()} cores, load average"
                   f" {os.getloadavg()[0]:.1f} before the runs (other work skews the figures)", flush=True)
             print(f"mix per 50 requests: {', '.join(f'{w} {n}' for n, w in MIX)};"
@@ -517,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(line, flush=True)
             consistent = stored_ok
             if not args.no_faults:
-                faults = load_faults.Faults(bench, engine, server, script, token, args.smoke)
+                faults = load_faults.Faults(bench, engine, server, script, token, args.smoke, mix,
+                                           mix_run.accepted)
                 for outcome in faults.run_all():
                     print(outcome.line(), flush=True)
                     passed = passed and outcome.passed
@@ -530,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
                 stop(server)
             engine.dispose()
             drop_database(bench.url)
-            print(f"dropped database {args.database}; cluster on port {bench.cluster.port} destroyed")
+            print(f"dropped database {args.database};"
+                  f" its cluster (port {bench.cluster.port}) is destroyed next")
 
 
 if __name__ == "__main__":
