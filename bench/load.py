@@ -340,6 +340,23 @@ def check_doors(base: str, mix: Mix) -> None:
         _get(base + path)
 
 
+def door_times(base: str, mix: Mix, each: int = 5) -> str:
+    """Return each door's median latency asked alone, one request at a time (after the load)."""
+    west, south, east, north = mix.bbox
+    steps = [i / (each + 1) for i in range(1, each + 1)]
+    nearby = [f"/api/nearby?lat={south + (north - south) * f:.6f}&lon={west + (east - west) * f:.6f}"
+              f"&layer={NEARBY_LAYERS[0]}&limit=10" for f in steps]
+    found = []
+    for (name, _weight), doors in zip(MIX, [*mix.doors[:3], nearby, *mix.doors[4:]], strict=False):
+        times = []
+        for path in doors[:: max(1, len(doors) // each)][:each]:
+            started = time.perf_counter()
+            _get(base + path)
+            times.append((time.perf_counter() - started) * 1000)
+        found.append(f"{name} {statistics.median(times):.0f} ms")
+    return "doors alone (median of 5, one at a time): " + ", ".join(found)
+
+
 def write_script(mix: Mix, workdir: Path, submission_door: str, name: str) -> Path:
     """Write the mix's Lua script."""
     def lua(values: list[str]) -> str:
@@ -512,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" {os.getloadavg()[0]:.1f} before the runs (other work skews the figures)", flush=True)
             print(f"mix per 50 requests: {', '.join(f'{w} {n}' for n, w in MIX)};"
                   f" gunicorn -w {WORKERS}; wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s", flush=True)
-            run_load("warmup", bench.base, script, 1)
+            run_load("warmup", bench.base, script, 3 if args.smoke else 10)
             sampler = MemorySampler(server.pid, 0.25 if seconds < 60 else 2.0)
             sampler.start()
             mix_run = run_load("load", bench.base, script, seconds)
@@ -522,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
             window = 60.0 if seconds >= 300 else seconds / 5
             submissions, stored_ok = submissions_line(mix_run, mix, engine)
             lines, passed = load_lines(mix_run, static, sampler.drift(seconds, window), window, submissions)
-            for line in lines:
+            for line in [*lines, door_times(bench.base, mix)]:
                 print(line, flush=True)
             consistent = stored_ok
             if not args.no_faults:

@@ -178,6 +178,9 @@ class Faults:
             at_kill = self.upload(upload)
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
+            # Its server process runs on to the end of the statement at hand before it finds its
+            # client gone and rolls back: judge what it left once its publishing lock is released.
+            released = _wait(self.no_publisher, SETTLE_S, 0.2)
             left = self.layer_state()
             made = self.publication_of(at_kill["sha256"])
             self.start_worker()
@@ -198,13 +201,14 @@ class Faults:
                 settled["status"] == "previewed" and error.get("code") == "worker_lost" and made is None
                 and bool(error.get("vi")) and bool(error.get("en")))
         stored, stored_ok = self.stored()
-        consistent = whole and fate_ok and stored_ok
+        consistent = bool(released) and whole and fate_ok and stored_ok
         return Outcome("worker killed mid-publish", consistent and mid and run.errors == 0, consistent, (
             f"{rows:,}-row feed previewed in {previewed_in:.1f} s; killed at phase {at_kill['job_phase']}"
             f" ({at_kill['job_rows']:,} rows, upload {at_kill['status']}"
             f"{'' if mid else ': NOT mid-publish'});"
             f" publication {what}; after a new worker: upload {fate};"
-            f" load {run.requests:,} requests, {run.errors:,} errors, p99 {run.p99_ms:.0f} ms{stored}"))
+            f" load {run.requests:,} requests, {run.errors:,} errors ({_codes(run)}), p99 {run.p99_ms:.0f} ms"
+            f"{stored}"))
 
     # ----------------------------------------------------------------------- 3. a burst of uploads
 
@@ -229,7 +233,7 @@ class Faults:
             _wait(lambda: all(self.upload(i)["job_phase"] in FINISHED for i in ids), SETTLE_S, 0.2)
         run = runs[0]
         outcomes: Counter[str] = Counter()
-        lost, unclear = 0, 0
+        lost, unclear, reason = 0, 0, ""
         for upload_id in ids:
             found = self.upload(upload_id)
             error = found["job_error"] or {}
@@ -239,6 +243,7 @@ class Faults:
                 outcomes["published"] += 1
             else:
                 outcomes[f"refused {error.get('code') or '?'}"] += 1
+                reason = reason or str(error.get("en") or "")[:120]
                 unclear += not (error.get("vi") and error.get("en"))
         refused_at_door = [a for a in answers if not isinstance(a, int)]
         made = self.layer_state()[0] - publications_before
@@ -247,10 +252,12 @@ class Faults:
         consistent = lost == 0 and unclear == 0 and once and not refused_at_door and stored_ok
         figures = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
         return Outcome("feed burst", consistent and run.errors == 0, consistent, (
-            f"{count} small feeds while a {rows:,}-row one publishes: {figures}; {lost} lost, {unclear}"
+            f"{count} small feeds while a {rows:,}-row one publishes: {figures}"
+            f"{f' ({reason!r})' if reason else ''}; {lost} lost, {unclear}"
             f" refused without a message, {len(refused_at_door)} refused at the door"
             f"{' ' + str(refused_at_door[:3]) if refused_at_door else ''}; {made} new publications;"
-            f" load {run.requests:,} requests, {run.errors:,} errors, p99 {run.p99_ms:.0f} ms{stored}"))
+            f" load {run.requests:,} requests, {run.errors:,} errors ({_codes(run)}), p99 {run.p99_ms:.0f} ms"
+            f"{stored}"))
 
     # ----------------------------------------------------------------------- feeds, uploads, workers
 
@@ -295,6 +302,12 @@ class Faults:
             return dict(conn.execute(text(
                 "SELECT status, job_kind, job_phase, job_rows, job_error, sha256, publication_id"
                 " FROM feed_upload WHERE id = :i"), {"i": upload_id}).mappings().one())
+
+    def no_publisher(self) -> bool:
+        """Tell whether no transaction holds a layer's publishing lock (an advisory lock)."""
+        with self.engine.connect() as conn:
+            held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
+        return not held
 
     def layer_state(self) -> tuple[int, int]:
         """Return the layer's publications and current features."""
