@@ -243,7 +243,8 @@ class Faults:
                 outcomes["published"] += 1
             else:
                 outcomes[f"refused {error.get('code') or '?'}"] += 1
-                reason = reason or str(error.get("en") or "")[:120]
+                reason = reason or (f"{error.get('en')} rows rejected: {found['rejected']},"
+                                    f" refused: {found['refused']}")
                 unclear += not (error.get("vi") and error.get("en"))
         refused_at_door = [a for a in answers if not isinstance(a, int)]
         made = self.layer_state()[0] - publications_before
@@ -300,7 +301,8 @@ class Faults:
     def upload(self, upload_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return dict(conn.execute(text(
-                "SELECT status, job_kind, job_phase, job_rows, job_error, sha256, publication_id"
+                "SELECT status, job_kind, job_phase, job_rows, job_error, sha256, publication_id,"
+                " report -> 'counts' ->> 'rejected' AS rejected, report -> 'refused' ->> 'code' AS refused"
                 " FROM feed_upload WHERE id = :i"), {"i": upload_id}).mappings().one())
 
     def no_publisher(self) -> bool:
