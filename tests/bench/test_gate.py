@@ -116,7 +116,7 @@ def test_the_load_benchmark_runs_in_full_runs_only_and_its_targets_close_them(mo
     monkeypatch.setattr(gate, "run", lambda bench, smoke: (calls.append((bench, smoke)),
                                                            (0, load if bench == "load" else OGC))[1])
     gate.main([])  # the other ratios are not measured here: the gate fails, never mind
-    assert [bench for bench, _ in calls] == list(gate.BENCHES)
+    assert {bench for bench, _ in calls} == set(gate.BENCHES)  # a smoke run past a floor runs again
     calls.clear()
     assert gate.main(["--full"]) == 0
     assert calls == [(bench, False) for bench in gate.BENCHES + gate.FULL_ONLY]
