@@ -1,6 +1,7 @@
 """Benchmark a mixed citizen load on the portal, then the same load through three faults.
 
-``python -m bench.load [--smoke] [--duration S] [--database NAME] [--submission-door PATH]``:
+``python -m bench.load [--smoke] [--duration S] [--database NAME] [--submission-door PATH]
+[--feed-rows N] [--no-faults]``:
 
 1. starts a throwaway PostgreSQL + PostGIS cluster of its own (a temporary directory, a free
    port, ``epimap.localdb``): the restart fault stops it, so never the shared one; creates the
@@ -510,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submission-door", default=SUBMISSION_DOOR,
                         help=f"where citizens' requests are posted (default {SUBMISSION_DOOR})")
     parser.add_argument("--no-faults", action="store_true", help="the load and its ceiling only")
+    parser.add_argument("--feed-rows", type=int,
+                        help="rows of the faults' large feeds (100,000; smoke 10,000)")
     args = parser.parse_args(argv)
     seconds = args.duration or (SMOKE_DURATION if args.smoke else DURATION)
     started = time.monotonic()
@@ -544,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
             consistent = stored_ok
             if not args.no_faults:
                 faults = load_faults.Faults(bench, engine, server, script, token, args.smoke, mix,
-                                           mix_run.accepted)
+                                           mix_run.accepted, args.feed_rows)
                 for outcome in faults.run_all():
                     print(outcome.line(), flush=True)
                     passed = passed and outcome.passed

@@ -55,7 +55,7 @@ from epimap.settings import PROJECT_ROOT
 LAYER = "pharmacies"
 FINISHED = ("done", "failed")
 OUTAGE_S = 2.0  # seconds the cluster stays down
-BIG_ROWS, SMOKE_BIG_ROWS = 200_000, 10_000
+BIG_ROWS, SMOKE_BIG_ROWS = 100_000, 10_000
 BURST, SMOKE_BURST, SMALL_ROWS = 10, 4, 5
 RESTART_S, SMOKE_RESTART_S = 60, 10
 SETTLE_S = 600  # seconds at most for a job to end
@@ -89,9 +89,10 @@ class Faults:
     """The three faults, run in turn on the bench's portal, cluster and database."""
 
     def __init__(self, bench: Bench, engine: Engine, server: subprocess.Popen, script: Path, token: str,
-                 smoke: bool, mix: Mix, accepted: int) -> None:
+                 smoke: bool, mix: Mix, accepted: int, rows: int | None = None) -> None:
         self.bench, self.engine, self.server, self.script, self.mix = bench, engine, server, script, mix
         self.token, self.smoke = token, smoke
+        self.rows = rows or (SMOKE_BIG_ROWS if smoke else BIG_ROWS)
         self.accepted, self.submitting = accepted, mix.submit is not None
         self.workers: list[subprocess.Popen] = []
 
@@ -164,7 +165,7 @@ class Faults:
     # ----------------------------------------------------------------------- 2. a worker killed
 
     def killed_worker(self) -> Outcome:
-        rows = SMOKE_BIG_ROWS if self.smoke else BIG_ROWS
+        rows = self.rows
         feed = self.feed(f"kill-{rows}", rows)
         before = self.layer_state()
         worker = self.start_worker()
@@ -213,7 +214,7 @@ class Faults:
     # ----------------------------------------------------------------------- 3. a burst of uploads
 
     def burst(self) -> Outcome:
-        rows, count = (SMOKE_BIG_ROWS, SMOKE_BURST) if self.smoke else (BIG_ROWS, BURST)
+        rows, count = self.rows, SMOKE_BURST if self.smoke else BURST
         big = self.feed(f"burst-{rows}", rows)
         smalls = [self.feed(f"small-{i}", SMALL_ROWS) for i in range(count)]
         publications_before = self.layer_state()[0]
