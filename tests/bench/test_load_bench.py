@@ -65,3 +65,48 @@ def test_smoke_run_prints_the_load_its_ceiling_the_faults_and_targets():
     assert re.search(r"^verdict: (PASS|MISS) \(in \d+ s\)$", out, re.M), out
     assert f"dropped database {DATABASE}" in out
     assert not database_exists(DATABASE)
+
+
+WRK = """Running 5s test @ http://127.0.0.1:8000/
+  2 threads and 64 connections
+  Latency Distribution
+     50%  120.50ms
+     75%  200.00ms
+     90%  300.00ms
+     99%    1.20s
+  1500 requests in 5.00s, 20.00MB read
+  Non-2xx or 3xx responses: 7
+Requests/sec:    300.00
+Transfer/sec:      4.00MB
+lua accepted 12
+lua status 200 1490
+lua status 503 5
+lua error_at 1700000000 5
+lua accepted 3
+lua status 201 3
+lua status 500 2
+lua error_at 1700000002 2
+"""
+
+
+def test_a_run_is_read_from_wrk_and_the_lua_scripts_tallies():
+    from bench.load import parse_run
+
+    run = parse_run("load", WRK)
+    assert (run.rps, run.p50_ms, run.p99_ms, run.requests, run.errors) == (300.0, 120.5, 1200.0, 1500, 7)
+    assert run.statuses == {200: 1490, 503: 5, 201: 3, 500: 2} and run.accepted == 15
+    assert run.errors_at == {1_700_000_000: 5, 1_700_000_002: 2}
+    assert run.line().endswith("1,500 requests, 7 errors (500: 2, 503: 5)")
+
+
+def test_each_target_is_printed_with_pass_or_miss():
+    from bench.load import Run, load_lines
+
+    fast = Run("load", 600.0, 20.0, 200.0, 36_000, 0)
+    static = Run("static", 1000.0, 5.0, 30.0, 60_000, 0)
+    lines, passed = load_lines(fast, static, (100.0, 105.0, 0.05), 60.0, "submission door absent: SKIP")
+    assert passed and "ratio load/static: 0.60" in lines
+    slow = Run("load", 300.0, 20.0, 900.0, 18_000, 3)
+    lines, passed = load_lines(slow, static, (100.0, 120.0, 0.2), 60.0, "submission door absent: SKIP")
+    assert not passed
+    assert [line.split(": ")[1].split()[0] for line in lines if line.startswith("target")] == ["MISS"] * 4
