@@ -10,7 +10,8 @@ does, and a regression fails every run.  A ratio that was not measured (a refere
 missing, a benchmark failed) fails the gate too.
 
 ``python -m bench.gate --full`` runs the full benchmarks as ``make bench`` always has, their
-output as it comes, then prints every ratio with its target; it fails only when a benchmark does.
+output as it comes, then prints every ratio with its target and the load benchmark's targets and
+faults (``bench.load``, full runs only); it fails only when a benchmark does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from dataclasses import dataclass
 from epimap.settings import PROJECT_ROOT
 
 BENCHES = ("ingest", "tiles", "nearby", "ogc")
+# In the full runs only: the load benchmark's smoke run takes minutes (a cluster of its own, feeds
+# published by job workers, a restart), so its test runs it (tests/bench/test_load_bench.py).
+FULL_ONLY = ("load",)
+_LOAD_LINE = re.compile(r"^(target .*|fault .*|submission.*|verdict: .*)$", re.MULTILINE)
 TIMEOUT = 1800  # seconds per smoke run: a hung server must not hang `make test`
 RUNS = 3  # smoke runs of a benchmark at most, while a ratio is past its floor
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -167,24 +172,32 @@ def measure(bench: str, smoke: bool) -> tuple[bool, list[str]]:
     return status == 0, outputs
 
 
+def load_summary(outputs: dict[str, list[str]]) -> list[str]:
+    """Return the load benchmark's target, fault and verdict lines, under a title (none if it did not run)."""
+    if not outputs.get("load"):
+        return []
+    return ["", "== the load benchmark's targets and faults =="] + _LOAD_LINE.findall(outputs["load"][-1])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gate", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the full benchmarks, ratios reported, no floors")
     parser.add_argument("benches", nargs="*", metavar="bench",
-                        help=f"any of {', '.join(BENCHES)} (default: all)")
+                        help=f"any of {', '.join(BENCHES + FULL_ONLY)} (default: all;"
+                             f" {', '.join(FULL_ONLY)} with --full only)")
     args = parser.parse_args(argv)
-    unknown = set(args.benches) - set(BENCHES)
+    unknown = set(args.benches) - set(BENCHES + FULL_ONLY)
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
     smoke = not args.full
     outputs: dict[str, list[str]] = {}
     failed = []
-    for bench in args.benches or BENCHES:
+    for bench in args.benches or (BENCHES if smoke else BENCHES + FULL_ONLY):
         succeeded, outputs[bench] = measure(bench, smoke)
         if not succeeded:
             failed.append(bench)
     found = verdicts(outputs, smoke)
-    for line in summary(found, failed):
+    for line in summary(found, failed) + load_summary(outputs):
         print(line)
     if failed:
         return 1
