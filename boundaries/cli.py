@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from boundaries.crosswalk import FORMATS, load_crosswalk
 from boundaries.load import BoundaryError, FieldMap, load_boundaries
 from boundaries.population import estimate_populations
 from boundaries.queries import find_units
@@ -82,3 +83,27 @@ def find_command(app: AppContext, query: str, set_name: str | None, within: str 
         click.echo(json.dumps(unit.as_dict(), ensure_ascii=False))
     if not units:
         raise click.ClickException(f"no unit named {query!r}")
+
+
+@boundaries_cli.group("crosswalk")
+def crosswalk_cli() -> None:
+    """The old → new table of units (the 2025 reform's)."""
+
+
+@crosswalk_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="gso: the GSO conversion table (CSV); dvhcvn: merges.json (default: by extension).")
+@click.option("--old-set", default="vn2021", show_default=True, help="Boundary set of the old units.")
+@click.option("--new-set", default="vn2025", show_default=True, help="Boundary set of the new units.")
+@pass_app
+def crosswalk_load_command(app: AppContext, path: Path, fmt: str | None, old_set: str, new_set: str) -> None:
+    """Load the old → new rows of PATH, replacing those of the new units it lists."""
+    try:
+        result = load_crosswalk(app.bind, path, old_set=old_set, new_set=new_set, fmt=fmt)
+    except BoundaryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.rows} crosswalk rows loaded: {result.new_units} {new_set} units"
+               f" formed from {old_set} units")
+    for line in result.skipped:
+        click.echo(f"skipped {line}", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import text
 
+from boundaries.crosswalk import load_crosswalk
 from boundaries.load import FieldMap, load_boundaries
 from boundaries.population import estimate_populations
 from epimap.context import AppContext, pass_app
@@ -59,6 +60,10 @@ POPULATION_ESTIMATES = {
     "vn2021": ("boundaries/vn2025/wards_79_former_binh_duong_2025.geojson", "commune", "population"),
 }
 
+# The GSO's 2025 conversion table, cut to the rows of Nghệ An's wards and of the wards formed from
+# Bình Dương's communes: a 2025 ward's page names its 2021 communes, a 2021 commune's where it went.
+CROSSWALKS = {"vn2025": ("crosswalk/reform_2025_gso_nghe_an_binh_duong.csv", "vn2021")}
+
 DEMOS = {"binh-duong": BINH_DUONG_2021, "nghe-an-2025": NGHE_AN_2025}
 
 # The Bình Dương CDC's sample feeds, ingested after the boundaries (file -> layer).
@@ -98,7 +103,7 @@ def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope:
 
 
 def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
-    """Load every boundary file of a demo, then estimated populations; return the units loaded."""
+    """Load every boundary file of a demo, estimated populations and crosswalk; return the units loaded."""
     total = 0
     for item in loads:
         result = load_boundaries(bind, data_dir / item.file, set_name=item.set_name,
@@ -109,6 +114,9 @@ def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, 
         file, level, field = POPULATION_ESTIMATES[loads[0].set_name]
         estimate_populations(bind, data_dir / file, set_name=loads[0].set_name, level=level,
                              population_field=field)
+    if loads and loads[0].set_name in CROSSWALKS:
+        file, old_set = CROSSWALKS[loads[0].set_name]
+        load_crosswalk(bind, data_dir / file, old_set=old_set, new_set=loads[0].set_name, fmt="gso")
     return total
 
 

@@ -413,3 +413,21 @@ Index("service_request_event_request_idx", service_request_event.c.request_id, s
 # Moved on by every statement writing publications, statistics, units or risk overrides (migration
 # 0011's triggers): the version the portal keeps map pages by.
 data_version = Sequence("data_version", metadata=metadata)
+
+# 0014: the 2025 reform crosswalk, old unit -> new unit (whole or part); units need not be loaded.
+
+crosswalk = Table(
+    "crosswalk", metadata,
+    Column("old_set", Text, primary_key=True),
+    Column("old_code", Text, primary_key=True),
+    Column("old_name", Text, nullable=False),
+    Column("old_parent_name", Text),
+    Column("new_set", Text, primary_key=True),
+    Column("new_code", Text, primary_key=True),
+    Column("new_name", Text, nullable=False),
+    Column("new_parent_name", Text),
+    Column("whole", Boolean, nullable=False),
+    Column("note", Text),
+    Column("source", Text, nullable=False),
+)
+Index("crosswalk_new_idx", crosswalk.c.new_set, crosswalk.c.new_code)

@@ -16,6 +16,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "population_estimated": {"vi": "ước tính theo diện tích", "en": "estimated by area"},
     "unknown": {"vi": "chưa có số liệu", "en": "not known"},
     "boundary_set": {"vi": "Hệ thống đơn vị", "en": "Boundary set"},
+    "reform_2025": {"vi": "Sắp xếp đơn vị hành chính 2025", "en": "The 2025 reorganisation of units"},
+    "formed_from": {"vi": "Hình thành từ", "en": "Formed from"},
+    "now_part_of": {"vi": "Nay thuộc", "en": "Now part of"},
+    "merge_whole": {"vi": "toàn bộ", "en": "whole"},
+    "merge_part": {"vi": "một phần", "en": "part"},
+    "carried_week": {"vi": "Ca mới trong 7 ngày đến {day}, theo số liệu của các đơn vị cũ",
+                     "en": "New cases in the 7 days to {day}, from the former units' figures"},
+    "estimated": {"vi": "ước tính", "en": "estimated"},
+    "carried_note": {"vi": "Đơn vị nhập toàn bộ được cộng đủ; đơn vị nhập một phần được chia theo tỷ lệ"
+                           " diện tích (ước tính).",
+                     "en": "Units merged whole are summed; units merged in part are shared by area"
+                           " (estimated)."},
+    "carried_unknown": {"vi": "Chưa tính phần của: {codes} (thiếu ranh giới).",
+                        "en": "Not counted, no boundary to share by: {codes}."},
+    "reform_source": {"vi": "Theo bảng chuyển đổi đơn vị hành chính từ ngày 01/7/2025 của Tổng cục Thống kê.",
+                      "en": "From the General Statistics Office's conversion table of units"
+                            " as of 1 July 2025."},
     "map": {"vi": "Bản đồ", "en": "Map"},
     "breadcrumbs": {"vi": "Đường dẫn", "en": "Breadcrumbs"},
     "level_country": {"vi": "Quốc gia", "en": "Country"},

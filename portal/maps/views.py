@@ -15,6 +15,7 @@ from portal.database import db_session
 from portal.i18n import current_language, map_texts, translate
 from portal.maps import page_cache
 from portal.maps.builder import MapParts, build_unit_map
+from portal.maps.lineage import unit_lineage
 from portal.maps.overlays import Overlay, public_overlays
 from portal.maps.page_cache import cached_page
 from portal.maps.statistics import UnitStatistics, parse_choice, requested_statistics
@@ -95,7 +96,7 @@ def _unit_html(set_name: str, code: str, home: bool = False) -> str:
     return render_template(
         "unit.html", unit=unit, trail=queries.ancestors(session, unit), children=built.children,
         child_level=built.child_level, map=built.map, unit_url=unit_url, stats=built.stats,
-        overlays=overlays, home=home,
+        overlays=overlays, home=home, lineage=unit_lineage(session, unit, day),
     )
 
 
@@ -110,6 +111,8 @@ def text_view(set_name: str, code: str) -> str:
     unit = unit_or_404(session, set_name, code)
     children = queries.children(session, unit)
     stats = requested_statistics(session, unit, bool(children))
+    day = parse_choice(request.args.get("stat"), request.args.get("date"))[1]
+    lineage = unit_lineage(session, unit, day)
     sections = []
     for layer in current_catalog().feature_layers():
         if not layer.public:
@@ -119,7 +122,8 @@ def text_view(set_name: str, code: str) -> str:
             fields = [a for a in layer.attributes if a.public and a.name != "name"]
             sections.append((layer, fields, found[:TEXT_VIEW_LIMIT], len(found) > TEXT_VIEW_LIMIT))
     return render_template("unit_text.html", unit=unit, trail=queries.ancestors(session, unit),
-                           children=children, stats=stats, sections=sections, unit_url=unit_url)
+                           children=children, stats=stats, sections=sections, unit_url=unit_url,
+                           lineage=lineage)
 
 
 def init_app(app: Flask) -> None:
