@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal.i18n import register_messages
-from portal.requests import downloads, forms, views
-from portal.requests.messages import MESSAGES
-
 
 def init_app(app: Flask) -> None:
     """Register the form, the follow page, the counts' downloads, their UI strings and the top-bar link."""
+    # Imported here: the map pages import portal.requests.counts, and these modules import the share package.
+    from portal.i18n import register_messages
+    from portal.requests import downloads, forms, views
+    from portal.requests.messages import MESSAGES
+
     register_messages(app, MESSAGES)
     forms.init_app(app, app.config["SETTINGS"].request_form_rate_limit)
     app.register_blueprint(views.bp)
