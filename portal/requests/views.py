@@ -36,6 +36,7 @@ ACTOR = "citizen (web)"
 EVENT_LABELS = {"created": "citizen_event_created", "status": "citizen_event_status",
                 "assigned": "citizen_event_status", "referred": "citizen_event_referred",
                 "escalated": "citizen_event_escalated", "comment": "citizen_event_comment"}
+OTHER_EVENT = "citizen_event_other"
 
 
 def _services() -> dict[str, Service]:
@@ -173,7 +174,7 @@ def follow(ref: str) -> Any:
 
 def _event_view(event: store.Event, found: store.Request, lang: str) -> dict[str, Any]:
     team = get_unit(db_session(), found.boundary_set, event.team_code) if event.team_code else None
-    label = EVENT_LABELS.get(event.action, "citizen_event_other")
+    label = EVENT_LABELS.get(event.action, OTHER_EVENT)
     return {"at": local_time(event.at), "label": translate(label), "status": event.status,
             "team": team_name(team, lang) if team else None,
             "note": event.note if event.action in ("comment", "status", "assigned", "referred") else None}

@@ -53,7 +53,8 @@ def test_a_malformed_code_is_said_on_the_form(client):
     assert "Mã yêu cầu có dạng BD-7K3Q-92." in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/yeu-cau/BD-2345-67", "/yeu-cau/khong-phai-ma", "/yeu-cau/BD-2345-67/da-gui"])
+@pytest.mark.parametrize("path", ["/yeu-cau/BD-2345-67", "/yeu-cau/khong-phai-ma",
+                                  "/yeu-cau/BD-2345-67/da-gui"])
 def test_an_unknown_code_is_a_404_page(client, path):
     response = client.get(path)
     assert response.status_code == 404

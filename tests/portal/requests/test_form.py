@@ -127,8 +127,8 @@ def test_a_photo_is_stored_as_a_resized_jpeg_without_exif(client, connection):
     ref = sent_ref(client.post("/gui-yeu-cau", data=data, content_type="multipart/form-data"))
     request = stored(connection, ref)
     assert request.has_photo
-    photo = connection.execute(text("SELECT photo FROM service_request WHERE ref = :r"), {"r": ref}).scalar_one()
-    photo = bytes(photo)
+    photo = bytes(connection.execute(text("SELECT photo FROM service_request WHERE ref = :r"),
+                                     {"r": ref}).scalar_one())
     assert b"SecretCameraMaker" not in photo and b"Exif" not in photo
     with Image.open(io.BytesIO(photo)) as image:
         assert image.format == "JPEG" and max(image.size) <= 1280
