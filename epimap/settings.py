@@ -50,6 +50,7 @@ class Settings:
     session_hours: int = 12
     request_retention_days: int = 90  # citizens' personal data kept this long after a request closes
     request_prefix: str = ""  # reference codes' prefix (BD-7K3Q-92); default: the province's initials
+    request_form_rate_limit: str = "10/minute;60/hour"  # per client IP on /gui-yeu-cau; empty: no limit
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:

@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         i18n,
         ogc,
         public_url,
+        requests,
         share,
         tiles,
     )
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     maps.init_app(app)
     # Each feature below registers its blueprint, CLI and top-bar link in its own init_app.
     share.init_app(app)
+    requests.init_app(app)
     from portal import console  # officials: accounts, publishing, feed API, hardening
 
     console.init_app(app)

@@ -102,15 +102,21 @@ def _overlay_layer(overlay: Overlay) -> VectorGridProtobuf:
 
 
 def _add_overlays(fmap: folium.Map, overlays: list[Overlay], texts: dict[str, str],
-                  compact: bool = False) -> None:
+                  compact: bool = False, counts: dict | None = None) -> None:
     for overlay in overlays:
         grid = _overlay_layer(overlay).add_to(fmap)
         fmap.add_child(Script(
             f"epimap.bindPopups({grid.get_name()}, {_json_for_script(overlay.meta)});"))
     metas = [o.meta for o in overlays]
+    if counts:  # citizens' requests: counts per commune, fetched when switched on
+        fmap.add_child(Script(f"epimap.addRequestCounts({fmap.get_name()}, {_json_for_script(counts)});"))
+        metas.append(counts)
     fmap.add_child(Script(f"epimap.setTexts({_json_for_script(texts)});"
                           f" epimap.addLegend({fmap.get_name()}, {_json_for_script(metas)});"))
     control = folium.LayerControl(collapsed=compact).add_to(fmap)
+    if counts:
+        fmap.add_child(Script(f"epimap.addRequestCountsControl({control.get_name()},"
+                              f" {_json_for_script(counts)});"))
     fmap.add_child(Script(f"epimap.foldOnPhones({fmap.get_name()}, {control.get_name()});"))
 
 
@@ -118,10 +124,12 @@ def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, flo
                    outline: dict, children: list[Unit], child_level: str | None,
                    child_url: str, layer_name: str, overlays: list[Overlay] | None = None,
                    texts: dict[str, str] | None = None,
-                   child_colours: dict[str, str] | None = None, compact: bool = False) -> MapParts:
+                   child_colours: dict[str, str] | None = None, compact: bool = False,
+                   counts: dict | None = None) -> MapParts:
     """Return the rendered parts of a unit's map; its size does not grow with the data.
 
-    ``compact`` (embeds) collapses the layer switcher so a small frame keeps room for the map.
+    ``compact`` (embeds) collapses the layer switcher so a small frame keeps room for the map;
+    ``counts`` draws the citizens' requests per commune (``portal.requests.counts.counts_overlay``).
     """
     fmap = _base_map(settings, bbox)
     folium.GeoJson(outline, name=unit.name, control=False, interactive=False,
@@ -134,8 +142,8 @@ def build_unit_map(settings: Settings, unit: Unit, bbox: tuple[float, float, flo
             f" {_json_for_script(child_url)});"))
         fmap.add_child(_labels_script(fmap.get_name(), children))
     fmap.add_child(Script(f"epimap.register({fmap.get_name()});"))
-    if overlays:
-        _add_overlays(fmap, overlays, texts or {}, compact)
+    if overlays or counts:
+        _add_overlays(fmap, overlays or [], texts or {}, compact, counts)
     _localise(fmap)
     figure = fmap.get_root()
     figure.render()

@@ -19,6 +19,7 @@ from portal.maps.lineage import unit_lineage
 from portal.maps.overlays import Overlay, public_overlays
 from portal.maps.page_cache import cached_page
 from portal.maps.statistics import UnitStatistics, parse_choice, requested_statistics
+from portal.requests.counts import counts_overlay
 from portal.units import unit_or_404
 
 bp = Blueprint("maps", __name__)
@@ -68,8 +69,12 @@ class UnitMap(NamedTuple):
 
 
 def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Overlay],
-             compact: bool = False) -> UnitMap:
-    """Build a unit's map as its page shows it; embeds pass their own overlays and child URLs."""
+             compact: bool = False, requests_shown: bool | None = False) -> UnitMap:
+    """Build a unit's map as its page shows it; embeds pass their own overlays and child URLs.
+
+    ``requests_shown``: the citizens' request counts are in the layer switcher, switched on (True)
+    or off (False), or left out (None).
+    """
     children = queries.children(session, unit)
     child_level = queries.child_level(session, unit)
     stats = requested_statistics(session, unit, bool(children))
@@ -79,6 +84,8 @@ def unit_map(session: Session, unit: Unit, *, child_url: str, overlays: list[Ove
         translate(f"level_{child_level}") if child_level else "",
         overlays=overlays, texts=map_texts(),
         child_colours=stats.child_colours if stats.legend else None, compact=compact,
+        counts=None if requests_shown is None else counts_overlay(
+            session, current_catalog(), unit, current_language(), requests_shown),
     )
     return UnitMap(children, child_level, stats, map_parts)
 

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from boundaries.queries import Unit
+from layers.catalog import REQUESTS_LAYER
 from layers.meta import publication_exists
 from portal.access import public_layer
 from portal.catalog import current_catalog
@@ -48,6 +49,9 @@ def parse_layers(raw: str | None) -> tuple[str, ...] | None:
     catalog = current_catalog()
     for layer_id in ids:
         layer = catalog.layer(layer_id)
+        counts = catalog.requests_layer
+        if layer_id == REQUESTS_LAYER and counts is not None and counts.public:
+            continue  # the citizens' request counts: drawn by the map itself, not a feature layer
         if layer is None or not layer.public or not layer.kind.has_features:
             shown = layer_id[:40]
             raise BadRequest(f"Không có lớp bản đồ “{shown}”.", f"No map layer '{shown}'.")
@@ -110,6 +114,12 @@ def licence() -> str:
 def source_label(lang: str | None = None) -> str:
     """Return "Nguồn: <portal>" in the current language."""
     return f"{translate('share_source', lang)}: {portal_name()}"
+
+
+def requests_shown(args: dict[str, str]) -> bool | None:
+    """Tell how an embed's query draws the request counts: on when named, off when no layers are named."""
+    only = parse_layers(args.get("layers"))
+    return False if only is None else (True if REQUESTS_LAYER in only else None)
 
 
 def embed_overlays(lang: str, args: dict[str, str], unit: Unit | None = None) -> tuple[list[Overlay], bool]:

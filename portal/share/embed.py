@@ -25,7 +25,14 @@ from portal.i18n import current_language
 from portal.maps.statistics import parse_choice
 from portal.maps.views import unit_map, unit_url
 from portal.public_url import base_url, public_host
-from portal.share.common import NotImplementedFormat, embed_overlays, fixed_language, local_time, portal_name
+from portal.share.common import (
+    NotImplementedFormat,
+    embed_overlays,
+    fixed_language,
+    local_time,
+    portal_name,
+    requests_shown,
+)
 from portal.share.snapshot import SIZE, snapshot_url
 from portal.units import unit_or_404
 
@@ -101,7 +108,7 @@ def _embed(set_name: str, code: str) -> Response:
     overlays, pinned = embed_overlays(current_language(), params, unit)
     pinned = pinned and "date" in params  # every layer at a fixed publication, the figures of a fixed day
     built = unit_map(session, unit, child_url=embed_url(set_name, "__CODE__", params), overlays=overlays,
-                     compact=True)
+                     compact=True, requests_shown=requests_shown(params))
     updated = max((o.meta["updated"] for o in overlays if o.meta["updated"]), default=None)
     back = {k: v for k, v in params.items() if k in ("stat", "date", "lang")}
     page = base_url().rstrip("/") + unit_url(set_name, code) + (f"?{urlencode(back)}" if back else "")

@@ -279,7 +279,9 @@
               title += " · " + t("in_force_on") + " " + epimap.dayText(meta.period.day);
             }
             row.appendChild(element("span", null, title));
-            row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
+            if (meta.updated) {
+              row.appendChild(element("span", "muted", " · " + t("updated").toLowerCase() + " " + epimap.ago(meta.updated)));
+            }
             rows.appendChild(row);
           });
         }
@@ -290,5 +292,66 @@
       }
     });
     new Legend().addTo(map);
+  };
+})();
+
+/* Citizens' requests: counts per commune at its label point (never a request's own point),
+   fetched from the public download the first time the layer is switched on. */
+(function () {
+  "use strict";
+  var epimap = window.epimap;
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function popup(meta, p) {
+    var texts = meta.texts;
+    var lang = document.documentElement.lang || "vi";
+    var box = element("div", "feature-popup request-counts");
+    box.appendChild(element("strong", null, p.commune_name));
+    box.appendChild(element("div", "muted", meta.title));
+    box.appendChild(element("p", null, p.open + " " + texts.open + " · " + p.resolved + " " + texts.resolved));
+    var list = element("dl");
+    Object.keys(p.kinds || {}).forEach(function (code) {
+      var kind = p.kinds[code];
+      var line = kind.open + " " + texts.open + " · " + kind.resolved + " " + texts.resolved;
+      if (kind.median_hours_to_resolve !== null && kind.median_hours_to_resolve !== undefined) {
+        line += " · " + texts.median + " " + kind.median_hours_to_resolve + " " + texts.hours;
+      }
+      list.appendChild(element("dt", null, lang === "en" ? kind.title_en : kind.title_vi));
+      list.appendChild(element("dd", null, line));
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  epimap.addRequestCounts = function (map, meta) {
+    var group = L.featureGroup();
+    var loaded = false;
+    epimap.grids[meta.id] = group;
+    group.on("add", function () {
+      if (loaded || !window.fetch) { return; }
+      loaded = true;
+      fetch(meta.url).then(function (r) { return r.json(); }).then(function (data) {
+        (data.features || []).forEach(function (f) {
+          var p = f.properties;
+          var c = f.geometry.coordinates;
+          var radius = Math.min(28, 6 + 3 * Math.sqrt(p.open + p.resolved));
+          L.circleMarker([c[1], c[0]], { radius: radius, color: "#fff", weight: 1.5, fillColor: meta.color,
+                                         fillOpacity: 0.8, className: "request-count" })
+            .bindPopup(function () { return popup(meta, p); }, { maxWidth: 280 }).addTo(group);
+        });
+      });
+    });
+    if (meta.shown) { group.addTo(map); }
+    return group;
+  };
+
+  epimap.addRequestCountsControl = function (control, meta) {
+    control.addOverlay(epimap.grids[meta.id], meta.title);
   };
 })();

@@ -20,11 +20,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from dispatch import store
 from epimap import schema
 from layers.statistics import MAP_STATISTICS
 from officials import queue
 from officials.accounts import ROLES
 from portal import i18n
+from portal.requests import views as request_views
 
 REPO = Path(__file__).resolve().parents[2]
 PORTAL = REPO / "portal"
@@ -59,6 +61,7 @@ DYNAMIC: dict[str, Callable[..., tuple[str, ...]]] = {
     "console_": lambda connection: ("added", "changed", "removed"),  # preview.html's change lists
     "console_job_phase_": lambda connection: queue.PHASES,  # job.html: the upload's job (officials/queue.py)
     "find_status_": lambda connection: ("open", "closed", "unknown"),  # find._site_view
+    "citizen_status_": lambda connection: store.STATUSES,  # the request follow page (portal/requests)
 }
 FIND_AGO = ("find_ago_now", *(f"find_ago_{unit}{plural}" for unit in ("minute", "hour", "day")
                               for plural in ("", "s")))
@@ -90,6 +93,8 @@ VARIABLE_SITES: dict[tuple[str, str], Callable[[ast.AST, Flask], set[str]]] = {
     ("portal/errors.py", "render"): lambda function, app: _title_keys(),
     ("portal/share/downloads.py", "_level_header"): lambda function, app: set(),  # asks has_message first
     ("portal/templates/base.html", ""): lambda function, app: {key for _, key in app.config["NAV_LINKS"]},
+    ("portal/requests/views.py", "_event_view"): lambda function, app: {
+        *request_views.EVENT_LABELS.values(), request_views.OTHER_EVENT},
 }
 
 

@@ -1,0 +1,98 @@
+"""UI strings of the citizens' doors: the request form, the follow page and the public counts."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "citizen_nav": {"vi": "Gửi yêu cầu hỗ trợ", "en": "Request help"},
+    "citizen_form_title": {"vi": "Gửi yêu cầu hỗ trợ", "en": "Request help"},
+    "citizen_form_intro": {
+        "vi": "Gửi yêu cầu tới tổ phản ứng nhanh của xã/phường. Không cần tài khoản."
+              " Trường hợp nguy hiểm đến tính mạng, hãy gọi 115.",
+        "en": "Send a request to your commune's rapid-response team. No account needed."
+              " If a life is in danger, call 115."},
+    "citizen_kind": {"vi": "Bạn cần hỗ trợ gì?", "en": "What do you need?"},
+    "citizen_description": {"vi": "Mô tả", "en": "Description"},
+    "citizen_description_hint": {"vi": "Ví dụ: gia đình 4 người cần gạo, sữa cho trẻ nhỏ.",
+                                 "en": "For example: a family of four needs rice and baby milk."},
+    "citizen_location": {"vi": "Vị trí", "en": "Location"},
+    "citizen_commune": {"vi": "Xã/phường", "en": "Commune or ward"},
+    "citizen_commune_hint": {"vi": "Ví dụ: Phường Hiệp Thành, Thủ Dầu Một",
+                             "en": "For example: Phường Hiệp Thành, Thủ Dầu Một"},
+    "citizen_address": {"vi": "Địa chỉ (số nhà, đường, khu phố)",
+                        "en": "Address (house number, street, quarter)"},
+    "citizen_use_location": {"vi": "Dùng vị trí của tôi", "en": "Use my location"},
+    "citizen_map_hint": {"vi": "Hoặc chạm vào bản đồ để đánh dấu vị trí.",
+                         "en": "Or tap the map to mark the place."},
+    "citizen_pin_set": {"vi": "Đã đánh dấu vị trí trên bản đồ.", "en": "The place is marked on the map."},
+    "citizen_pin_clear": {"vi": "Bỏ vị trí đã đánh dấu", "en": "Clear the marked place"},
+    "citizen_locating": {"vi": "Đang xác định vị trí…", "en": "Finding your position…"},
+    "citizen_locate_failed": {"vi": "Không lấy được vị trí; hãy nhập tên xã/phường.",
+                              "en": "Could not get your position; type the commune's name."},
+    "citizen_phone": {"vi": "Số điện thoại", "en": "Phone number"},
+    "citizen_phone_hint": {"vi": "Tổ hỗ trợ sẽ gọi lại số này.", "en": "The team will call this number."},
+    "citizen_name": {"vi": "Họ tên (không bắt buộc)", "en": "Name (optional)"},
+    "citizen_photo": {"vi": "Ảnh (không bắt buộc, JPEG hoặc PNG)", "en": "Photo (optional, JPEG or PNG)"},
+    "citizen_photo_again": {"vi": "Vì lý do an toàn, ảnh không được giữ lại: hãy chọn lại ảnh nếu cần.",
+                            "en": "For safety the photo was not kept: choose it again if needed."},
+    "citizen_consent": {"vi": "Đồng ý", "en": "Consent"},
+    "citizen_consent_text": {
+        "vi": "Tôi đồng ý để cổng thông tin lưu số điện thoại, họ tên, địa chỉ, vị trí và ảnh tôi gửi."
+              " Chỉ cán bộ phụ trách địa bàn được xem các thông tin này để liên hệ và hỗ trợ; chúng"
+              " không bao giờ được công khai và sẽ bị xóa {days} ngày sau khi yêu cầu được đóng."
+              " Công chúng chỉ thấy số lượng yêu cầu theo xã/phường.",
+        "en": "I agree that the portal keeps the phone number, name, address, location and photo I send."
+              " Only the officials in charge of the area may see them, to contact and help me; they are"
+              " never published and are deleted {days} days after the request is closed."
+              " The public sees only the number of requests per commune."},
+    "citizen_consent_needed": {"vi": "Hãy đánh dấu đồng ý để gửi yêu cầu.",
+                               "en": "Tick the consent box to send the request."},
+    "citizen_submit": {"vi": "Gửi yêu cầu", "en": "Send the request"},
+    "citizen_errors": {"vi": "Yêu cầu chưa gửi được: hãy sửa các mục được đánh dấu.",
+                       "en": "The request was not sent: correct the marked fields."},
+    "citizen_sent_title": {"vi": "Đã nhận yêu cầu của bạn", "en": "Your request was received"},
+    "citizen_your_code": {"vi": "Mã yêu cầu của bạn", "en": "Your request code"},
+    "citizen_code_keep": {
+        "vi": "Hãy ghi lại mã này. Khi gọi tổng đài, đọc từng ký tự, ví dụ “{spoken}”.",
+        "en": "Write this code down. On the phone, read it one character at a time, e.g. “{spoken}”."},
+    "citizen_code_letters": {"vi": "Mã không có chữ O, I, L, U, V và không có số 0, 1.",
+                             "en": "Codes contain no letters O, I, L, U, V and no digits 0, 1."},
+    "citizen_follow_link": {"vi": "Theo dõi yêu cầu", "en": "Follow the request"},
+    "citizen_another": {"vi": "Gửi yêu cầu khác", "en": "Send another request"},
+    "citizen_follow_title": {"vi": "Theo dõi yêu cầu", "en": "Follow a request"},
+    "citizen_code_input": {"vi": "Mã yêu cầu", "en": "Request code"},
+    "citizen_code_hint": {"vi": "Ví dụ: BD-7K3Q-92", "en": "For example: BD-7K3Q-92"},
+    "citizen_look_up": {"vi": "Xem", "en": "Look up"},
+    "citizen_bad_code": {"vi": "Mã yêu cầu có dạng BD-7K3Q-92.",
+                         "en": "A request code looks like BD-7K3Q-92."},
+    "citizen_not_found": {"vi": "Không có yêu cầu nào mang mã này.", "en": "No request has this code."},
+    "citizen_status": {"vi": "Trạng thái", "en": "Status"},
+    "citizen_status_new": {"vi": "mới tiếp nhận", "en": "received"},
+    "citizen_status_assigned": {"vi": "đã phân công", "en": "assigned"},
+    "citizen_status_in_progress": {"vi": "đang xử lý", "en": "in progress"},
+    "citizen_status_resolved": {"vi": "đã giải quyết", "en": "resolved"},
+    "citizen_status_closed": {"vi": "đã đóng", "en": "closed"},
+    "citizen_kind_short": {"vi": "Loại yêu cầu", "en": "Kind"},
+    "citizen_where": {"vi": "Xã/phường", "en": "Commune"},
+    "citizen_team": {"vi": "Đơn vị xử lý", "en": "Handled by"},
+    "citizen_created": {"vi": "Ngày gửi", "en": "Sent on"},
+    "citizen_updated": {"vi": "Cập nhật", "en": "Updated"},
+    "citizen_history": {"vi": "Quá trình xử lý", "en": "History"},
+    "citizen_no_history": {"vi": "Chưa có cập nhật.", "en": "No update yet."},
+    "citizen_event_created": {"vi": "Đã tiếp nhận yêu cầu", "en": "Request received"},
+    "citizen_event_status": {"vi": "Chuyển trạng thái", "en": "Status changed"},
+    "citizen_event_referred": {"vi": "Chuyển đơn vị xử lý", "en": "Passed to another team"},
+    "citizen_event_escalated": {"vi": "Chuyển lên cấp trên do quá hạn",
+                                "en": "Passed up a level: overdue"},
+    "citizen_event_comment": {"vi": "Phản hồi", "en": "Reply"},
+    "citizen_event_other": {"vi": "Cập nhật", "en": "Update"},
+    "citizen_privacy_note": {
+        "vi": "Trang này không hiển thị số điện thoại, họ tên, địa chỉ, nội dung hay vị trí chính xác.",
+        "en": "This page never shows the phone number, name, address, description or exact place."},
+    "citizen_rate_limited": {"vi": "Bạn đã gửi nhiều yêu cầu trong thời gian ngắn; vui lòng thử lại sau.",
+                             "en": "Too many requests from here in a short time; please try again later."},
+    "citizen_counts_title": {"vi": "Yêu cầu hỗ trợ theo xã/phường", "en": "Requests for help per commune"},
+    "citizen_counts_open": {"vi": "đang mở", "en": "open"},
+    "citizen_counts_resolved": {"vi": "đã giải quyết", "en": "resolved"},
+    "citizen_counts_median": {"vi": "thời gian giải quyết (trung vị)", "en": "median time to resolve"},
+    "citizen_counts_hours": {"vi": "giờ", "en": "hours"},
+}
