@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.dispatch.helpers import NOW, PHONE, file_request, neighbour_of, points_across_border
+from tests.dispatch.helpers import NOW, file_request, neighbour_of, points_across_border
 from tests.portal.console.helpers import make_account, sign_in
 from tests.portal.console.requests_helpers import commune_name, freeze
 
@@ -48,7 +48,8 @@ def test_a_number_alone_shows_the_callers_earlier_requests(console, connection):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and count(connection) == before  # nothing filed
     assert earlier.ref in html and "Yêu cầu trước đây của số này" in html
-    kind_tag = html[html.rindex("<select", 0, html.index('name="kind"')):html.index(">", html.index('name="kind"'))]
+    kind_at = html.index('name="kind"')
+    kind_tag = html[html.rindex("<select", 0, kind_at):html.index(">", kind_at)]
     assert "autofocus" in kind_tag
     lookup = console.post(CALL, data={"csrf_token": token, "phone": "0999 999 999", "step": "lookup",
                                       "kind": "food"})
@@ -67,8 +68,9 @@ def test_an_operator_files_a_call(console, connection):
         "SELECT id, ref, kind, source, source_detail, phone, commune_code, team_code, name"
         " FROM service_request ORDER BY id DESC LIMIT 1")).one()
     assert answer.headers["Location"].endswith(f"/quan-tri/yeu-cau/{row.id}")
-    assert (row.kind, row.source, row.source_detail, row.phone, row.commune_code, row.team_code, row.name) == (
-        "f0_home", "operator", "operator-74@test.vn", "0912345678", "25741", "25741", "Lê Văn Cường")
+    stored = (row.kind, row.source, row.source_detail, row.phone, row.commune_code, row.team_code, row.name)
+    assert stored == ("f0_home", "operator", "operator-74@test.vn", "0912345678", "25741", "25741",
+                      "Lê Văn Cường")
     page = console.get(answer.headers["Location"]).get_data(as_text=True)
     assert row.ref in page and "hãy đọc mã này cho người gọi" in page
     audited = connection.execute(text("SELECT actor FROM audit_event WHERE action = 'request_create'"
@@ -84,7 +86,8 @@ def test_a_wrong_call_form_says_what_is_wrong(console, connection):
     assert missing.status_code == 400 and "Chọn loại yêu cầu" in missing.get_data(as_text=True)
     assert 'value="cần gạo"' in missing.get_data(as_text=True)  # what was typed stays
     nowhere = console.post(CALL, data={"csrf_token": token, "phone": "0912345678", "kind": "food",
-                                       "description": "cần gạo", "commune": "Phường Không Có", "step": "file"})
+                                       "description": "cần gạo", "commune": "Phường Không Có",
+                                       "step": "file"})
     assert nowhere.status_code == 400 and "Không tìm thấy xã/phường" in nowhere.get_data(as_text=True)
     no_token = console.post(CALL, data={"phone": "0912345678", "kind": "food", "description": "cần gạo",
                                         "commune": "Hiệp Thành", "step": "file"})
