@@ -108,15 +108,21 @@ def test_take_a_call_assign_and_resolve(browser, live_server, dispatch_people, e
     assert [e.status for e in public] == ["new", "assigned", "resolved"]  # what the citizen's page shows
 
 
-def test_the_queue_on_a_phone(browser, live_server, dispatch_people):
+def test_the_queue_and_a_pinned_request_on_a_phone(browser, live_server, dispatch_people, engine):
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_unit"
+            " WHERE boundary_set = 'vn2021' AND code = '25741') q")).one()
+    pinned = file_request(engine, at=datetime.now(UTC), kind="other", phone=PHONE, lon=lon, lat=lat,
+                          commune=None)
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
     errors = watch_errors(page)
     _sign_in(page, live_server, TEAM, "/quan-tri/yeu-cau")
     assert page.is_visible(f"tr[data-ref='{dispatch_people.ref}']")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.click(f"tr[data-ref='{dispatch_people.ref}'] a")
-    page.wait_for_selector(".request-status")
+    page.click(f"tr[data-ref='{pinned.ref}'] a")
+    page.wait_for_selector("#request-map[data-drawn='1']")  # the exact point, for officials only
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert errors == []
     context.close()
