@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from dispatch import store
 from epimap.db import session_scope
@@ -175,3 +175,39 @@ def test_the_photo_url_of_a_request_outside_the_unit_is_404(console, connection,
     operator(console, connection, scope="25744", role="viewer")
     assert console.get(f"/quan-tri/yeu-cau/{two.mine.id}/anh").status_code == 404
     assert csrf_of(console.get("/quan-tri/yeu-cau").get_data(as_text=True))
+
+
+def _statements(connection, client, url: str) -> int:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_queue_asks_the_database_the_same_few_times_whatever_its_length(console, connection):
+    operator(console, connection, role="viewer")
+    file_request(connection, phone="0912000100", kind="other")
+    few = _statements(connection, console, "/quan-tri/yeu-cau")
+    for i in range(8):
+        file_request(connection, phone=f"09120002{i:02d}", kind="other", at=NOW + timedelta(minutes=i))
+    many = _statements(connection, console, "/quan-tri/yeu-cau")
+    assert 0 < few == many <= 12  # no query per row
+
+
+def test_an_escalated_request_stays_in_its_communes_queue_with_the_team_above(console, connection, settings):
+    from dispatch import jobs
+    from layers.catalog import default_catalog
+
+    medical = file_request(connection, kind="medical")
+    assert jobs.escalate(connection, settings, default_catalog(), NOW + timedelta(minutes=31)) == 1
+    operator(console, connection, role="viewer")
+    assert medical.ref in console.get("/quan-tri/yeu-cau").get_data(as_text=True)
+    page = console.get(f"/quan-tri/yeu-cau/{medical.id}").get_data(as_text=True)
+    assert "Tổ phản ứng nhanh Thành phố Thủ Dầu Một" in page and "tự chuyển lên do quá hạn" in page
