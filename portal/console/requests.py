@@ -180,7 +180,7 @@ def take_call() -> Any:
             error, status = exc.message(current_language()), exc.status
         except BadRequest as exc:  # the place: outside the area, unknown or ambiguous
             problems, error, status = {"location": exc.message(current_language())}, None, exc.status
-    phone_raw = field("phone", 40) if request.method == "POST" else (request.args.get("phone") or "")[:40]
+    phone_raw = field("phone", 40)  # posted only: a number in a URL would end up in access logs
     earlier, phone_error = _earlier(phone_raw) if phone_raw.strip() else (None, None)
     focus = "kind" if earlier is not None and not problems and request.method == "POST" else "phone"
     page = render_template("console/requests/take_call.html", values=request.form, phone=phone_raw,
@@ -191,13 +191,16 @@ def take_call() -> Any:
     return page, status
 
 
-@bp.route("/yeu-cau/theo-so")
+@bp.route("/yeu-cau/theo-so", methods=["POST"])
 @signed_in("operator")
 def caller_requests() -> Response:
-    """A caller's earlier requests in the operator's unit, as JSON (the call form's script)."""
+    """A caller's earlier requests in the operator's unit, as JSON (the call form's script).
+
+    A POST, like the form: a phone number in a URL would be written to access logs.
+    """
     private()
     services, lang = current_catalog().services, current_language()
-    earlier, problem = _earlier(request.args.get("phone") or "")
+    earlier, problem = _earlier(field("phone", 40))
     if problem:
         return jsonify({"error": problem, "requests": []})
     return jsonify({"requests": [

@@ -47,8 +47,11 @@
     var number = phone.value.trim();
     if (!number || number === asked) { if (then) { then(); } return; }
     asked = number;
-    fetch(form.getAttribute("data-lookup") + "?phone=" + encodeURIComponent(number),
-          { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var body = new URLSearchParams();  // posted: a phone number in a URL would reach access logs
+    body.set("phone", number);
+    body.set("csrf_token", form.elements.csrf_token.value);
+    fetch(form.getAttribute("data-lookup"), { method: "POST", body: body, credentials: "same-origin",
+                                              headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) { show(data); if (then) { then(); } })
       .catch(function () { asked = null; });

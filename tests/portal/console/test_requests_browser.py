@@ -55,6 +55,8 @@ def _take_the_call(browser, server: str, earlier) -> str:
     """Sign the province operator in, take the call number-first, file it; return its code."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = watch_errors(page)
+    urls: list[str] = []
+    page.on("request", lambda asked: urls.append(asked.url))
     _sign_in(page, server, OPERATOR, "/quan-tri/yeu-cau/nhan-cuoc-goi")
     assert page.evaluate("document.activeElement.name") == "phone"  # the number first
     page.keyboard.type(CALLER)
@@ -70,6 +72,7 @@ def _take_the_call(browser, server: str, earlier) -> str:
     ref = page.text_content(".request-ref")
     assert ref and ref in page.text_content(".flash")
     assert page.text_content(".request-phone") == PHONE
+    assert not [url for url in urls if "0911" in url or "222" in url]  # no number in a URL (access logs)
     assert errors == []
     page.close()
     return ref

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from tests.portal.console.helpers import make_account, sign_in
+from tests.portal.console.helpers import csrf_of, make_account, sign_in
 from tests.portal.console.requests_helpers import PHONE, freeze, two_requests
 
 PERSONAL = ("Nguyễn Văn An", "Trần Thị Bình", "12 Đường 30/4", "7 Lê Lợi")
@@ -24,9 +24,14 @@ def two(connection, monkeypatch):
     return two_requests(connection)
 
 
-def signed(console, connection, role: str, scope: str):
+def signed_token(console, connection, role: str, scope: str) -> str:
+    """Sign an official in; return the session's form token."""
     make_account(connection, f"{role}-{scope}@test.vn", role, scope)
-    sign_in(console, f"{role}-{scope}@test.vn")
+    return sign_in(console, f"{role}-{scope}@test.vn")
+
+
+def signed(console, connection, role: str, scope: str):
+    signed_token(console, connection, role, scope)
     return console
 
 
@@ -103,17 +108,22 @@ def test_the_export_holds_the_scope_only_is_formula_safe_and_audited(console, co
 
 def test_the_caller_lookup_stays_in_scope(console, connection, two):
     client = signed(console, connection, "operator", "25741")
-    found = client.get(f"/quan-tri/yeu-cau/theo-so?phone={PHONE}")
+    token = csrf_of(client.get("/quan-tri/yeu-cau/nhan-cuoc-goi").get_data(as_text=True))
+    found = client.post("/quan-tri/yeu-cau/theo-so", data={"phone": PHONE, "csrf_token": token})
     assert found.status_code == 200 and found.headers["Cache-Control"] == "private, no-store"
     assert [r["ref"] for r in found.json["requests"]] == [two.mine.ref]
-    page = client.get(f"/quan-tri/yeu-cau/nhan-cuoc-goi?phone={PHONE}").get_data(as_text=True)
+    page = client.post("/quan-tri/yeu-cau/nhan-cuoc-goi", data={"phone": PHONE, "csrf_token": token,
+                                                                "step": "lookup"}).get_data(as_text=True)
     assert two.mine.ref in page and two.theirs.ref not in page
-    district = signed(console.application.test_client(), connection, "operator", "718")
-    both = district.get("/quan-tri/yeu-cau/theo-so?phone=+84 912 345 678").json["requests"]
-    assert {r["ref"] for r in both} == {two.mine.ref, two.theirs.ref}
+    assert client.post("/quan-tri/yeu-cau/theo-so", data={"phone": PHONE}).status_code == 400  # no token
+    district = console.application.test_client()
+    token = signed_token(district, connection, "operator", "718")
+    both = district.post("/quan-tri/yeu-cau/theo-so", data={"phone": "+84 912 345 678", "csrf_token": token})
+    assert {r["ref"] for r in both.json["requests"]} == {two.mine.ref, two.theirs.ref}
 
 
 def test_a_viewer_cannot_take_calls_or_look_callers_up(console, connection, two):
-    client = signed(console, connection, "viewer", "718")
-    assert client.get("/quan-tri/yeu-cau/nhan-cuoc-goi").status_code == 403
-    assert client.get(f"/quan-tri/yeu-cau/theo-so?phone={PHONE}").status_code == 403
+    token = signed_token(console, connection, "viewer", "718")
+    assert console.get("/quan-tri/yeu-cau/nhan-cuoc-goi").status_code == 403
+    lookup = console.post("/quan-tri/yeu-cau/theo-so", data={"phone": PHONE, "csrf_token": token})
+    assert lookup.status_code == 403
