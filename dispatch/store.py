@@ -151,3 +151,34 @@ def add_event(session: Session, request_id: int, actor: str, action: str, *, sta
         " VALUES (:i, coalesce(:at, now()), :a, :action, :st, :t, :n, :p)"),
         {"i": request_id, "at": at, "a": actor, "action": action, "st": status, "t": team_code, "n": note,
          "p": public})
+
+
+def counts(session: Session, boundary_set: str, codes: tuple[str, ...], now: datetime,
+           kind: str | None = None) -> dict[str, int]:
+    """Return a scope's requests per status, plus ``overdue`` (new ones past their SLA clock)."""
+    rows = session.execute(text(
+        "SELECT r.status, count(*) AS n, count(*) FILTER (WHERE r.status = 'new' AND r.assign_due_at < :now)"
+        " AS late FROM service_request r"
+        " WHERE r.boundary_set = :s AND (r.team_code = ANY(:codes) OR r.commune_code = ANY(:codes))"
+        " AND (CAST(:kind AS text) IS NULL OR r.kind = :kind) GROUP BY r.status"),
+        {"s": boundary_set, "codes": list(codes), "kind": kind, "now": now}).mappings()
+    found = {status: 0 for status in STATUSES} | {"overdue": 0}
+    for row in rows:
+        found[row["status"]] = row["n"]
+        found["overdue"] += row["late"]
+    return found
+
+
+def duplicates_of(session: Session, request_id: int) -> list[tuple[int, str]]:
+    """Return the (id, ref) of the requests linked as repeating this one, oldest first."""
+    rows = session.execute(text("SELECT id, ref FROM service_request WHERE duplicate_of = :i ORDER BY id"),
+                           {"i": request_id})
+    return [(row.id, row.ref) for row in rows]
+
+
+def unit_names(session: Session, boundary_set: str, codes: set[str]) -> dict[str, str]:
+    """Return the names of some units (the teams and communes a page of requests names), in one query."""
+    rows = session.execute(text(
+        "SELECT code, name FROM admin_unit WHERE boundary_set = :s AND code = ANY(:c)"),
+        {"s": boundary_set, "c": sorted(codes)})
+    return {row.code: row.name for row in rows}

@@ -22,7 +22,8 @@ PACKAGE_COMMANDS = {
     "demo": "epimap.demo:demo_cli",
     "ingest": "ingest.cli:ingest_command",
     "layers": "layers.cli:layers_cli",
-    "worker": "officials.cli:worker_command",
+    "requests": "dispatch.cli:requests_cli",
+    "worker": "dispatch.cli:worker_command",  # the feed jobs and the requests' scheduled tasks
 }
 
 

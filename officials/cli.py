@@ -108,26 +108,34 @@ def ensure_admin_command(app: AppContext) -> None:
         click.echo(f"  password (shown only now): {password}")
 
 
-@click.command("worker")
-@click.option("--concurrency", default=1, show_default=True, help="Jobs run at once by this worker.")
-@click.option("--heartbeat", default=10.0, show_default=True, help="Seconds between heartbeats.")
-@click.option("--stalled-after", default=30.0, show_default=True,
-              help="A worker silent this many seconds is taken for dead; its job is retried or failed.")
-@click.option("--stalled-check", default=10.0, show_default=True,
-              help="Seconds between two looks for the jobs of dead workers.")
-@pass_app
-def worker_command(app: AppContext, concurrency: int, heartbeat: float, stalled_after: float,
-                   stalled_check: float) -> None:
-    """Run the feed jobs (previews and publications) queued in the database, until stopped."""
-    import asyncio
-    import logging
+def make_worker_command(extensions: tuple = (), what: str = "feed jobs") -> click.Command:
+    """Return the ``epimap worker`` command, running the feed jobs and the extensions' tasks."""
 
-    from layers.catalog import load_catalog
-    from officials.jobs import work
+    @click.command("worker")
+    @click.option("--concurrency", default=1, show_default=True, help="Jobs run at once by this worker.")
+    @click.option("--heartbeat", default=10.0, show_default=True, help="Seconds between heartbeats.")
+    @click.option("--stalled-after", default=30.0, show_default=True,
+                  help="A worker silent this many seconds is taken for dead; its job is retried or failed.")
+    @click.option("--stalled-check", default=10.0, show_default=True,
+                  help="Seconds between two looks for the jobs of dead workers.")
+    @pass_app
+    def worker_command(app: AppContext, concurrency: int, heartbeat: float, stalled_after: float,
+                       stalled_check: float) -> None:
+        """Run the jobs (previews, publications and the packages' scheduled tasks) until stopped."""
+        import asyncio
+        import logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    catalog = load_catalog(app.settings.catalog_file)
-    click.echo(f"epimap worker: feed jobs, {concurrency} at a time (Ctrl-C stops after the current job)",
-               err=True)
-    asyncio.run(work(app.settings, catalog, concurrency=concurrency, heartbeat=heartbeat,
-                     stalled_after=stalled_after, stalled_check=stalled_check))
+        from layers.catalog import load_catalog
+        from officials.jobs import work
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        catalog = load_catalog(app.settings.catalog_file)
+        click.echo(f"epimap worker: {what}, {concurrency} at a time (Ctrl-C stops after the current job)",
+                   err=True)
+        asyncio.run(work(app.settings, catalog, concurrency=concurrency, heartbeat=heartbeat,
+                         stalled_after=stalled_after, stalled_check=stalled_check, extensions=extensions))
+
+    return worker_command
+
+
+worker_command = make_worker_command()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import make_url, text
@@ -28,6 +29,9 @@ from officials import queue, uploads
 
 MAX_ATTEMPTS = 3  # runs of a preview job whose worker died, before it is marked failed
 KINDS = {queue.PREVIEW_TASK: "preview", queue.PUBLISH_TASK: "publish"}
+# A package above this one adds its tasks to the worker: it registers them on the procrastinate app
+# (running on the bind, with the settings and catalogue) and returns the queues they use.
+Extension = Callable[[Any, Bind, Settings, Catalog], Sequence[str]]
 log = logging.getLogger(__name__)
 
 
@@ -43,8 +47,12 @@ def conninfo(settings: Settings) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def job_app(settings: Settings, catalog: Catalog, bind: Bind | None = None) -> Any:
-    """Return a procrastinate app with the feed tasks, running them on ``bind`` (default: an engine)."""
+def job_app(settings: Settings, catalog: Catalog, bind: Bind | None = None,
+            extensions: Sequence[Extension] = ()) -> Any:
+    """Return a procrastinate app with the feed tasks, running them on ``bind`` (default: an engine).
+
+    Each extension registers its own tasks too (``app.extra_queues`` lists the queues they use).
+    """
     import procrastinate  # only workers need it
 
     engine = bind if bind is not None else make_engine(settings)
@@ -55,6 +63,7 @@ def job_app(settings: Settings, catalog: Catalog, bind: Bind | None = None) -> A
             run_job(engine, settings, catalog, task, args)
 
         app.task(name=task, queue=queue.QUEUE)(run)
+    app.extra_queues = [name for extend in extensions for name in extend(app, engine, settings, catalog)]
     return app
 
 
@@ -79,10 +88,13 @@ async def recover_stalled(app: Any, bind: Bind, stalled_after: float) -> int:
 
 async def work(settings: Settings, catalog: Catalog, *, concurrency: int = 1, heartbeat: float = 10.0,
                stalled_after: float = 30.0, stalled_check: float = 10.0,
-               install_signal_handlers: bool = True) -> None:
-    """Run jobs until stopped (SIGINT/SIGTERM let the current job finish), recovering stalled ones."""
+               install_signal_handlers: bool = True, extensions: Sequence[Extension] = ()) -> None:
+    """Run jobs until stopped (SIGINT/SIGTERM let the current job finish), recovering stalled ones.
+
+    ``extensions`` add their tasks (periodic ones included) and queues to the feed jobs.
+    """
     engine = make_engine(settings)
-    app = job_app(settings, catalog, engine)
+    app = job_app(settings, catalog, engine, extensions)
 
     async def watch() -> None:
         while True:
@@ -92,7 +104,8 @@ async def work(settings: Settings, catalog: Catalog, *, concurrency: int = 1, he
     async with app.open_async():
         watcher = asyncio.create_task(watch())
         try:
-            await app.run_worker_async(queues=[queue.QUEUE], concurrency=concurrency, name="epimap",
+            await app.run_worker_async(queues=[queue.QUEUE, *app.extra_queues], concurrency=concurrency,
+                                       name="epimap",
                                        update_heartbeat_interval=heartbeat,
                                        stalled_worker_timeout=stalled_after,
                                        install_signal_handlers=install_signal_handlers)

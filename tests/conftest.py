@@ -124,12 +124,13 @@ def _job_worker(database_url: str) -> None:
     """Run ``epimap worker``'s loop in this thread (a daemon: it ends with the session)."""
     import asyncio
 
+    from dispatch.jobs import register
     from layers.catalog import default_catalog
     from officials.jobs import work
 
     settings = load_settings({"database_url": database_url, "basemap_url": ""})
     asyncio.run(work(settings, default_catalog(), heartbeat=2, stalled_after=10, stalled_check=5,
-                     install_signal_handlers=False))
+                     install_signal_handlers=False, extensions=(register,)))
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from officials.publishing import TooLarge
 from portal import security
 from portal.console import api, auth, views
+from portal.console import requests as dispatch_pages  # noqa: F401 - adds the dispatch pages to views.bp
 from portal.console.forms import local_time
 from portal.console.messages import MESSAGES
+from portal.console.request_messages import MESSAGES as REQUEST_MESSAGES
 from portal.i18n import register_messages
 
 
@@ -24,11 +26,12 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the console, the feed API, their UI strings, the hardening headers and the top-bar link."""
+    """Register the console with its dispatch pages, the feed API, UI strings, hardening, the top link."""
     register_messages(app, MESSAGES)
+    register_messages(app, REQUEST_MESSAGES)
     security.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(views.bp)  # with the dispatch pages of portal.console.requests
     app.register_blueprint(api.bp)
     app.config[security.FRAME_ANCESTORS]["console"] = "'none'"
     app.config.setdefault("NAV_LINKS", []).append(("console.home", "console_nav"))
