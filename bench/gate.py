@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from epimap.settings import PROJECT_ROOT
 
-BENCHES = ("ingest", "tiles", "nearby", "ogc")
+BENCHES = ("ingest", "tiles", "nearby", "ogc", "requests")  # requests: no ratio, its exit status counts
 TIMEOUT = 1800  # seconds per smoke run: a hung server must not hang `make test`
 RUNS = 3  # smoke runs of a benchmark at most, while a ratio is past its floor
 _NUMBER = r"(\d+(?:\.\d+)?)"
