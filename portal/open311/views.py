@@ -37,14 +37,17 @@ def _area() -> Area:
     return Area.of(current_app.config["SETTINGS"])
 
 
-def _key() -> Principal | None:
+def _key(session: Session | None = None) -> Principal | None:
     """Return the principal of the request's ``api_key``; 403 for a key that is not a live token."""
     raw = (request.values.get("api_key") or "").strip()
     if not raw:
         return None
     private()  # what a keyed read shows depends on the key, its refusal included
-    with session_scope(get_bind()) as session:  # a key's use is recorded: committed apart from the read
+    if session is not None:
         principal = token_principal(session, raw)
+    else:
+        with session_scope(get_bind()) as own:  # a key's use is recorded: committed apart from the read
+            principal = token_principal(own, raw)
     if principal is None:
         raise Denied("api_key không hợp lệ hoặc đã bị thu hồi.", "Invalid or revoked api_key.")
     return principal
@@ -97,13 +100,13 @@ def _intake(form: Mapping[str, str], actor: str) -> Intake:
 @bp.route(f"/requests.{FMT}", methods=["POST"])
 def create(fmt: str) -> Response:
     """Take a partner app's request in: its key's unit must hold the place."""
-    principal = _key()
-    if principal is None:
-        raise Denied("Cần api_key để gửi yêu cầu.", "An api_key is needed to create a request.")
-    require_role(principal, "operator")
-    intake, settings, services = _intake(request.form, principal.actor), current_app.config["SETTINGS"], \
-        current_catalog().services
-    with session_scope(get_bind()) as session:
+    settings, services = current_app.config["SETTINGS"], current_catalog().services
+    with session_scope(get_bind()) as session:  # one transaction: the key's use, the request, its audit
+        principal = _key(session)
+        if principal is None:
+            raise Denied("Cần api_key để gửi yêu cầu.", "An api_key is needed to create a request.")
+        require_role(principal, "operator")
+        intake = _intake(request.form, principal.actor)
         taken = take(session, _area(), services, intake, actor=principal.actor, now=datetime.now(UTC),
                      prefix=settings.request_prefix, where=where())
         if not {taken.commune_code, taken.team_code} & _inside(session, principal, taken.boundary_set):
