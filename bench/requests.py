@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from bench.database import drop_database, recreate_database
 from bench.database import render as _render
 from bench.nearby import bench_url, parse_wrk, stop
+from bench.ogc import backend_pids, cpu_seconds, group_pids
 from dispatch import store, workflow
 from epimap.db import session_scope
 from epimap.settings import PROJECT_ROOT
@@ -252,6 +253,12 @@ def _work(engine: Engine, principal: accounts.Principal, request_id: int, done: 
             return
 
 
+def cpu_used(server: subprocess.Popen, engine: Engine) -> dict[str, float]:
+    """Return the CPU seconds the server's processes and the database's backends have used so far."""
+    return {"app": sum(cpu_seconds(group_pids(server.pid)).values()),
+            "db": sum(cpu_seconds(backend_pids(engine)).values())}
+
+
 def noop_ceiling(port: int, seconds: int, workdir: Path):
     """Return what wrk measures on ``/api/ping`` (no database): the app's ceiling on this machine."""
     script = workdir / "noop.lua"
@@ -320,9 +327,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setup: {len(points)} places in {time.monotonic() - started:.1f} s;"
                   f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; doors: Open311"
                   + (" and the form /gui-yeu-cau" if form else " (no form /gui-yeu-cau in this portal)"))
+            alone = Timings("one at a time")
             for n in range(WARMUP):  # each worker's first requests set up its catalogue and connections
-                open311_intake(base, key, points[n % len(points)], 10**7 + n)
-            before = stored(engine)
+                began = time.monotonic()
+                ok = open311_intake(base, key, points[n % len(points)], 10**7 + n)
+                if n >= WARMUP // 2:
+                    alone.add((time.monotonic() - began) * 1000, ok)
+            before, cpu = stored(engine), cpu_used(server, engine)
             queue, done = Timings("queue"), {}
             stop_at = time.monotonic() + seconds + 0.5
             operators = [threading.Thread(target=operate, args=(engine, operator, stop_at, queue, done, seed))
@@ -332,8 +343,11 @@ def main(argv: list[str] | None = None) -> int:
             intake, rate, sent = run_intake(base, key, points, args.rate, seconds, form)
             for thread in operators:
                 thread.join()
-            after = stored(engine)
+            after, cpu = stored(engine), {k: v - cpu[k] for k, v in cpu_used(server, engine).items()}
             noop = noop_ceiling(port, SMOKE_NOOP_SECONDS if args.smoke else NOOP_SECONDS, workdir)
+        print(f"one at a time: p50 {alone.pct(50):.1f} ms over the last {WARMUP // 2} warm-up requests;"
+              f" during the run, CPU per intake request: app {cpu['app'] * 1000 / max(sent, 1):.1f} ms,"
+              f" PostgreSQL {cpu['db'] * 1000 / max(sent, 1):.1f} ms (operators' work included)")
         for line in report(intake, rate, sent, queue, done, noop, before, after):
             print(line)
         return 1 if intake.errors or after - before != sent or noop.errors else 0
