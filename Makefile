@@ -50,7 +50,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Each benchmark compares epimap with the reference tools in one run and prints its ratios; the
-# four run in turn (ingest, tiles, nearby, ogc) and every ratio is printed again at the end.
+# five run in turn (ingest, tiles, nearby, ogc, requests: citizens' requests' intake under load,
+# its targets PASS/MISS) and every ratio is printed again at the end.
 bench: setup db
 	$(BIN)/python -m bench.gate --full
 

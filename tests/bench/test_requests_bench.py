@@ -27,6 +27,8 @@ def test_smoke_run_measures_intake_queue_and_no_op_and_loses_nothing():
                       re.MULTILINE)
     assert queue and int(queue[1]) > 0 and int(queue[4]) > 0, out
     assert re.search(rf"^no-op: +{NUMBER} req/s", out, re.MULTILINE)
+    assert re.search(rf"^one at a time: p50 {NUMBER} ms .* CPU per intake request: app {NUMBER} ms,"
+                     rf" PostgreSQL {NUMBER} ms", out, re.MULTILINE)
     assert re.search(r"^stored: +150 of 150 accepted \(150 sent\)$", out, re.MULTILINE)
     for target in ("intake >= 50 req/s sustained with p99 < 200 ms", "queue p99 < 300 ms",
                    "count in = count stored"):
