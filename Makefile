@@ -50,8 +50,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Each benchmark compares epimap with the reference tools in one run and prints its ratios; the
-# four run in turn (ingest, tiles, nearby, ogc) and every ratio is printed again at the end; then
-# bench.load (a mixed citizen load for 10 minutes and three faults), its targets and faults last.
+# five run in turn (ingest, tiles, nearby, ogc, requests: citizens' requests' intake under load, its
+# targets PASS/MISS) and every ratio is printed again at the end; then bench.load (a mixed citizen load
+# for 10 minutes and three faults), its targets and faults last.
 bench: setup db
 	$(BIN)/python -m bench.gate --full
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from epimap.settings import PROJECT_ROOT
 
-BENCHES = ("ingest", "tiles", "nearby", "ogc")
+BENCHES = ("ingest", "tiles", "nearby", "ogc", "requests")  # requests: no ratio, its exit status counts
 # In the full runs only: the load benchmark's smoke run takes minutes (a cluster of its own, feeds
 # published by job workers, a restart), so its test runs it (tests/bench/test_load_bench.py).
 FULL_ONLY = ("load",)

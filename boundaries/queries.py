@@ -13,6 +13,7 @@ from boundaries.names import UnitName, find_names, name_key, split_qualifiers
 
 COUNTRY_LEVEL = "country"  # a set's root level, when it has one: the country of its provinces
 
+MAX_DEPTH = 16  # more levels than any country has: a guard against a loop in the parents
 UNIT_COLUMNS = (
     "boundary_set, code, level, depth, parent_code, kind, name, area_km2, population,"
     " coalesce(props ->> 'population_source' = 'estimated', false) AS population_estimated,"
@@ -52,15 +53,30 @@ def get_unit(session: Session, set_name: str, code: str) -> Unit | None:
 
 
 def ancestors(session: Session, unit: Unit) -> list[Unit]:
-    """Return the unit's ancestors from the top level down (not the unit itself)."""
+    """Return the unit's ancestors from the top level down (not the unit itself).
+
+    One query walks up the parents (a request's routing asks this on every intake).
+    """
+    if not unit.parent_code:
+        return []
+    rows = session.execute(
+        text(
+            "WITH RECURSIVE up (c, pc, step) AS ("  # noqa: S608 - constant columns, bound values
+            " SELECT code, parent_code, 1 FROM admin_unit WHERE boundary_set = :s AND code = :p"
+            " UNION ALL"
+            " SELECT a.code, a.parent_code, up.step + 1 FROM admin_unit a JOIN up"
+            " ON a.boundary_set = :s AND a.code = up.pc WHERE up.step < :most)"
+            f" SELECT {UNIT_COLUMNS} FROM up JOIN admin_unit ON boundary_set = :s AND code = up.c"
+            " ORDER BY up.step"
+        ),
+        {"s": unit.boundary_set, "p": unit.parent_code, "most": MAX_DEPTH},
+    ).mappings()
     chain: list[Unit] = []
-    current = unit
-    while current.parent_code:
-        parent = get_unit(session, unit.boundary_set, current.parent_code)
-        if parent is None or parent in chain:
+    for row in rows:
+        parent = Unit(**row)
+        if parent in chain or parent == unit:  # a loop in the parents: stop where it closes
             break
         chain.insert(0, parent)
-        current = parent
     return chain
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -102,6 +104,100 @@ def load_demo_feeds(bind: Bind, data_dir: Path, set_name: str = "vn2021", scope:
     return lines
 
 
+DEMO_REQUESTS, DEMO_SEED = 300, 20210816
+DEMO_TEAM = "Tổ phản ứng nhanh (dữ liệu mẫu)"
+# What people asked for, per kind, and how often (Bình Dương's 1022 line, summer 2021: food first).
+REQUEST_KINDS = {
+    "food": (40, ("Gia đình {n} người hết gạo, cần hỗ trợ lương thực",
+                  "Phòng trọ {n} công nhân cần mì, gạo, rau")),
+    "f0_home": (25, ("F0 điều trị tại nhà, sốt {t} độ, cần thuốc", "Hộ có {n} F0, cần túi thuốc và tư vấn")),
+    "medical": (15, ("Cụ ông {n}0 tuổi khó thở, cần xe cấp cứu", "Sản phụ chuyển dạ, khu phong tỏa")),
+    "violation": (10, ("Tụ tập đông người ở đầu hẻm {n}", "Quán mở cửa trái quy định, số {n}")),
+    "other": (10, ("Cần giấy đi đường cho người chăm bệnh", "Hỏi lịch tiêm chủng khu phố {n}")),
+}
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi")
+GIVEN = ("Văn An", "Thị Bình", "Minh Châu", "Thị Dung", "Quốc Huy", "Thị Lan", "Văn Phúc", "Thu Trang")
+STREETS = ("Đại lộ Bình Dương", "Cách Mạng Tháng Tám", "Phú Lợi", "Huỳnh Văn Lũy", "Nguyễn Văn Tiết")
+
+
+def load_demo_requests(bind: Bind, count: int = DEMO_REQUESTS, now: datetime | None = None,
+                       seed: int = DEMO_SEED, prefix: str = "") -> int:
+    """Load a day of made-up requests in Bình Dương, in every status, once; return how many.
+
+    Each is taken in by ``dispatch.intake.take`` and worked by ``dispatch.workflow`` at made-up
+    times up to ``now``; requests still new past their clock are escalated.  All are ``demo``.
+    """
+    from dispatch.intake import take
+    from dispatch.routing import Area
+    from dispatch.sla import escalate_overdue
+    from layers.catalog import default_catalog
+
+    now, rng, area = now or datetime.now(UTC), random.Random(seed), Area("vn2021", "74")  # noqa: S311
+    services = default_catalog().services
+    with session_scope(bind) as session:
+        if session.execute(text("SELECT EXISTS (SELECT 1 FROM service_request WHERE demo)")).scalar():
+            return 0
+        places = _demo_places(session, area, seed)
+        phones = [f"09{rng.randrange(10**8):08d}" for _ in range(int(count * 0.9))]  # some call twice
+        kinds = [k for k, (weight, _) in REQUEST_KINDS.items() for _ in range(weight) if k in services]
+        for _ in range(count):
+            intake, at = _demo_intake(rng, kinds, places, phones, now)
+            taken = take(session, area, services, intake, actor="demo", now=at, prefix=prefix)
+            _work_demo(session, area, services[intake.kind], taken.id, at, now, rng)
+        escalate_overdue(session, area, services, now)
+    return count
+
+
+def _demo_intake(rng: random.Random, kinds: list[str], places: list[tuple[float, float]], phones: list[str],
+                 now: datetime):
+    """Return one made-up request of the last day, and when it came in."""
+    from dispatch.intake import Intake
+
+    kind, (lon, lat) = rng.choice(kinds), rng.choice(places)
+    description = rng.choice(REQUEST_KINDS[kind][1]).format(n=rng.randint(2, 9), t=rng.choice(("38,5", "39")))
+    at = now - timedelta(hours=24) + timedelta(seconds=rng.uniform(0, 86400 - 600))
+    return Intake(kind=kind, description=description, phone=rng.choice(phones), lon=lon, lat=lat,
+                  name=f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}", demo=True,
+                  address=f"Số {rng.randint(1, 300)} {rng.choice(STREETS)}",
+                  source=rng.choice(("web", "web", "operator", "open311"))), at
+
+
+def _demo_places(session, area, seed: int) -> list[tuple[float, float]]:
+    """Return two random points in each commune of the demo province."""
+    return [(r.x, r.y) for r in session.execute(text(
+        "SELECT ST_X(p.geom) AS x, ST_Y(p.geom) AS y FROM admin_unit c JOIN admin_unit d"
+        " ON d.boundary_set = c.boundary_set AND d.code = c.parent_code,"
+        " LATERAL ST_Dump(ST_GeneratePoints(c.geom, 2, :seed)) p"
+        " WHERE c.boundary_set = :s AND c.level = 'commune' AND d.parent_code = :top"
+        " ORDER BY c.code, p.path"),
+        {"s": area.boundary_set, "top": area.code, "seed": seed})]
+
+
+def _work_demo(session, area, service, request_id: int, at: datetime, now: datetime,
+               rng: random.Random) -> None:
+    """Take a demo request as far through the workflow as its made-up times allow before ``now``."""
+    from dispatch import workflow
+    from officials.accounts import Principal
+
+    team = Principal(0, "to-phan-ung-nhanh@demo.epimap", "operator", area.boundary_set, area.code)
+    if rng.random() < 0.12:
+        return  # nobody has taken it yet
+    if service.level == "commune" and rng.random() < 0.04:
+        at += timedelta(minutes=rng.randint(5, 20))
+        workflow.refer(session, team, request_id, "up", "Vượt khả năng của tổ xã/phường", area, service, at)
+    steps = (("assigned", rng.uniform(0.1, 1.2) * service.assign_within_minutes, False),
+             ("in_progress", rng.uniform(5, 90), rng.random() < 0.5),
+             ("resolved", rng.uniform(20, 600), True), ("closed", rng.uniform(30, 240), False))
+    for status, minutes, tell in steps:
+        at += timedelta(minutes=minutes)
+        if at > now or rng.random() < 0.1:
+            return
+        if tell:
+            note = "Tổ đang đến hỗ trợ." if status == "in_progress" else "Đã hỗ trợ xong, cảm ơn bạn."
+            workflow.comment(session, team, request_id, note, public=True, now=at)
+        workflow.move(session, team, request_id, status, at, assignee=DEMO_TEAM)
+
+
 def load_demo_boundaries(bind: Bind, data_dir: Path, loads: tuple[BoundaryLoad, ...]) -> int:
     """Load every boundary file of a demo, estimated populations and crosswalk; return the units loaded."""
     total = 0
@@ -137,16 +233,22 @@ def demo_cli() -> None:
 @click.option("--if-absent", is_flag=True, help="Do nothing when the demo is already loaded.")
 @click.option("--name", "names", multiple=True, type=click.Choice(sorted(DEMOS)),
               default=("binh-duong",), show_default=True)
+@click.option("--requests", type=click.IntRange(0, 5000), default=DEMO_REQUESTS, show_default=True,
+              help="Made-up citizens' requests of the last day (once; 0: none).")
 @pass_app
-def load_command(app: AppContext, if_absent: bool, names: tuple[str, ...]) -> None:
-    """Load the demo boundaries and ingest its sample feeds."""
+def load_command(app: AppContext, if_absent: bool, names: tuple[str, ...], requests: int) -> None:
+    """Load the demo boundaries, ingest its sample feeds, and a day of made-up citizens' requests."""
     for name in names:
         loads = DEMOS[name]
         if if_absent and has_units(app.bind, loads[0].set_name):
             click.echo(f"demo {name}: already loaded")
-            continue
-        units = load_demo_boundaries(app.bind, app.settings.data_dir, loads)
-        click.echo(f"demo {name}: {units} units loaded")
-        if name == "binh-duong":
-            for line in load_demo_feeds(app.bind, app.settings.data_dir):
-                click.echo(f"  {line}")
+        else:
+            units = load_demo_boundaries(app.bind, app.settings.data_dir, loads)
+            click.echo(f"demo {name}: {units} units loaded")
+            if name == "binh-duong":
+                for line in load_demo_feeds(app.bind, app.settings.data_dir):
+                    click.echo(f"  {line}")
+        if name == "binh-duong" and requests:
+            loaded = load_demo_requests(app.bind, requests, prefix=app.settings.request_prefix)
+            click.echo(f"demo {name}: {loaded} citizens' requests loaded" if loaded
+                       else f"demo {name}: citizens' requests already loaded")

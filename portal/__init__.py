@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         http_policy,
         i18n,
         ogc,
+        open311,
         public_url,
         requests,
         share,
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     find.init_app(app)
     ogc.init_app(app)
+    open311.init_app(app)
     maps.init_app(app)
     # Each feature below registers its blueprint, CLI and top-bar link in its own init_app.
     share.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import psycopg
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
@@ -13,10 +14,11 @@ from epimap.errors import BadRequest, EpimapError, NotFound
 from portal.database import discard_lost_connection, drop_session
 from portal.i18n import translate
 
-__all__ = ["JSON_ONLY_PREFIXES", "BadRequest", "NotFound", "PortalError", "Unavailable", "render",
-           "with_retry_after"]
+__all__ = ["JSON_ONLY_PREFIXES", "BadRequest", "NotFound", "PortalError", "Unavailable", "register_renderer",
+           "render", "with_retry_after"]
 
 log = logging.getLogger(__name__)
+RENDERERS = "epimap.error_renderers"  # app.extensions: URL prefix -> renderer of an API's own error format
 
 
 class PortalError(EpimapError):
@@ -62,6 +64,10 @@ def render(error: EpimapError) -> Response:
     from portal.i18n import current_language
 
     lang = current_language()
+    own = next((fn for prefix, fn in current_app.extensions.get(RENDERERS, {}).items()
+                if request.path.startswith(prefix)), None)
+    if own is not None:
+        return with_retry_after(own(error, lang), error)
     if _wants_json():
         body = {"error": error.message(lang), "error_vi": error.message("vi"),
                 "error_en": error.message("en"), "status": error.status}
@@ -71,6 +77,11 @@ def render(error: EpimapError) -> Response:
             "error.html", title=translate(error.title_key, lang), message=error.message(lang),
             status=error.status), error.status)
     return with_retry_after(response, error)
+
+
+def register_renderer(app: Flask, prefix: str, renderer: Callable[[EpimapError, str], Response]) -> None:
+    """Let an API under a URL prefix render errors in the format its specification names."""
+    app.extensions.setdefault(RENDERERS, {})[prefix] = renderer
 
 
 def with_retry_after(response: Response, error: EpimapError) -> Response:

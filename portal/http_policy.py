@@ -73,6 +73,7 @@ FAMILIES = (
     Family("oEmbed", ("/oembed",), cors=True, max_age=LIVE_MAX_AGE),
     Family("embeds", ("/embed/",), max_age=LIVE_MAX_AGE),  # framed, not fetched: no CORS needed
     Family("OGC API", ("/ogc",), cors=True, max_age=CURRENT_MAX_AGE, vary=("Accept",)),
+    Family("Open311", ("/open311/",), cors=True, max_age=LIVE_MAX_AGE),  # keyed answers say private()
     Family("OpenAPI", ("/openapi.json",), cors=True, max_age=300),
     Family("vendor assets", ("/static/vendor/",), max_age=IMMUTABLE, immutable=True),  # version in URL
     Family("pages", ("",)),  # pages, the health check, static files

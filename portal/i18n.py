@@ -99,7 +99,7 @@ def _missing(key: str, lang: str, entry: Mapping[str, str] | None) -> str:
 
 
 # Public, cached responses (embeds framed by other sites, snapshots, downloads) never set a cookie.
-COOKIELESS_PATHS = ("/embed/", "/snapshot/", "/download/", "/oembed")
+COOKIELESS_PATHS = ("/embed/", "/snapshot/", "/download/", "/oembed", "/open311/")
 
 
 def _remember_language(response: Response) -> Response:

@@ -180,6 +180,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_tokens": {"vi": "Khóa API", "en": "API tokens"},
     "console_tokens_hint": {"vi": "Cho hệ thống khác gửi tệp dữ liệu:",
                             "en": "For other systems to send feeds:"},
+    "console_tokens_open311": {
+        "vi": "Khóa vai trò “Trực tổng đài” trở lên là api_key của ứng dụng đối tác gửi và theo dõi"
+              " yêu cầu của người dân qua Open311, trong đơn vị của khóa:",
+        "en": "A token of the Operator role or above is a partner app's api_key for filing and following"
+              " citizens' requests through Open311, inside its unit:"},
     "console_token_name": {"vi": "Tên khóa", "en": "Name"},
     "console_create_token": {"vi": "Tạo khóa", "en": "Create token"},
     "console_token_created": {"vi": "Khóa mới — chỉ hiển thị một lần, hãy lưu lại ngay:",
