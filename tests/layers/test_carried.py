@@ -76,7 +76,8 @@ def test_nothing_is_lost_or_counted_twice_over_the_province(connection, bd2025):
     carried = sum((carried_total(bd2025, "vn2025bd", code, "new_cases", *ALL_DAYS).value or 0)
                   for code in {**_wards(connection, whole=True), **_wards(connection, whole=False)})
     communes = connection.execute(text(
-        "SELECT array_agg(code) FROM admin_unit WHERE boundary_set = 'vn2021' AND level = 'commune'")).scalar()
+        "SELECT array_agg(code) FROM admin_unit"
+        " WHERE boundary_set = 'vn2021' AND level = 'commune'")).scalar()
     province = _old_sum(connection, communes)
     assert 0.97 * province <= carried <= 1.001 * province  # parts are shared by imperfectly matching areas
 
