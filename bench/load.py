@@ -88,7 +88,7 @@ LUA = """
 local doors = {doors}
 local west, south, east, north = {west}, {south}, {east}, {north}
 local nearby_layers = {nearby_layers}
-local submit, submission_door, marker = {submit}, {submission_door}, {marker}
+local submit, submission_door, marker, api_key = {submit}, {submission_door}, {marker}, {api_key}
 local weights = {weights}
 local threads = {{}}
 local counter = 0
@@ -120,8 +120,8 @@ function request()
     local lon = west + 0.3 * (east - west) + math.random() * 0.2 * (east - west)
     local lat = south + 0.3 * (north - south) + math.random() * 0.2 * (north - south)
     local body = string.format("service_code=%s&lat=%.6f&long=%.6f&description=%s+%d-%d-%d"
-                               .. "&first_name=Bench&phone=0912345678",
-                               submit, lat, lon, marker, id, sent, math.random(1000000000))
+                               .. "&first_name=Bench&phone=0912345678&api_key=%s",
+                               submit, lat, lon, marker, id, sent, math.random(1000000000), api_key)
     return wrk.format("POST", submission_door,
                       {{["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
   end
@@ -359,8 +359,8 @@ def door_times(base: str, mix: Mix, each: int = 5) -> str:
     return "doors alone (median of 5, one at a time): " + ", ".join(found)
 
 
-def write_script(mix: Mix, workdir: Path, submission_door: str, name: str) -> Path:
-    """Write the mix's Lua script."""
+def write_script(mix: Mix, workdir: Path, submission_door: str, name: str, api_key: str) -> Path:
+    """Write the mix's Lua script; its submissions carry ``api_key`` (an Open311 key)."""
     def lua(values: list[str]) -> str:
         return "{" + ", ".join(json.dumps(v) for v in values) + "}"
 
@@ -370,7 +370,8 @@ def write_script(mix: Mix, workdir: Path, submission_door: str, name: str) -> Pa
     script.write_text(LUA.format(
         doors=doors, west=west, south=south, east=east, north=north, nearby_layers=lua(list(NEARBY_LAYERS)),
         submit=json.dumps(mix.submit) if mix.submit else "false", submission_door=json.dumps(submission_door),
-        marker=json.dumps(MARKER), weights="{" + ", ".join(str(w) for _, w in MIX) + "}"))
+        marker=json.dumps(MARKER), api_key=json.dumps(api_key),
+        weights="{" + ", ".join(str(w) for _, w in MIX) + "}"))
     return script
 
 
@@ -526,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             server = start_gunicorn(bench, bench.workdir / "gunicorn.log")
             mix = build_mix(engine, bench.base, args.submission_door)
             check_doors(bench.base, mix)
-            script = write_script(mix, bench.workdir, args.submission_door, "mix")
+            script = write_script(mix, bench.workdir, args.submission_door, "mix", token)
             print(f"load benchmark: database {args.database} on a cluster of its own"
                   f" (port {bench.cluster.port});"
                   f" setup {time.monotonic() - started:.1f} s; {os.cpu_count()} cores, load average"

@@ -1,8 +1,6 @@
 """The dispatch in headless Chromium: an operator takes a call number-first (the caller's earlier
-request shows), files it; the commune's operator assigns and resolves it; the queue on a phone.
-
-TODO(after merging the public follow-up page): also open ``/yeu-cau/<ref>`` and assert it shows
-“đã giải quyết”; until then the resolved status is read through ``dispatch.store.get_by_ref``.
+request shows), files it; the commune's operator assigns and resolves it; the citizen, on a phone,
+sees "đã giải quyết" on the follow-up page of the code read to them; the queue on a phone.
 """
 
 from __future__ import annotations
@@ -108,7 +106,25 @@ def test_take_a_call_assign_and_resolve(browser, live_server, dispatch_people, e
         done = store.get_by_ref(session, ref)
         public = store.history(session, done.id, public_only=True)
     assert done.status == "resolved" and done.assignee == "Tổ 2 khu phố 3"
-    assert [e.status for e in public] == ["new", "assigned", "resolved"]  # what the citizen's page shows
+    assert [e.status for e in public] == ["new", "assigned", "resolved"]
+    _citizen_follows(browser, live_server, ref)
+
+
+def _citizen_follows(browser, server: str, ref: str) -> None:
+    """The caller types the code read to them on a phone and sees the request resolved, nothing personal."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(f"{server}/yeu-cau", wait_until="networkidle")
+    page.get_by_label("Mã yêu cầu", exact=True).fill(ref.lower().replace("-", " "))  # as heard
+    page.get_by_role("button", name="Xem").click()
+    page.wait_for_url(re.compile(rf"/yeu-cau/{ref}$"))
+    assert page.locator("#req-state").inner_text() == "đã giải quyết"
+    body = page.locator("main").inner_text()
+    assert PHONE not in body and CALLER not in body and "hẻm 12" not in body and "sốt cao" not in body
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert errors == []
+    context.close()
 
 
 def test_the_queue_and_a_pinned_request_on_a_phone(browser, live_server, dispatch_people, engine):
