@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from boundaries.names import named_units
 from epimap.db import Bind, session_scope
+from ingest.carry import Crosswalk, OldUnit, carried_note, carried_place
 from ingest.errors import FeedError, Problem, point_in_other_district
 from ingest.locate import (
     index_points,
@@ -99,12 +100,17 @@ class _Resolver:
 
     A commune name finding no unit or several keeps its reason (``no_location``,
     ``ambiguous_commune``); a district that is not the commune's, or names nothing, gives the
-    parents' problem (:mod:`ingest.parents`), kept in ``problems`` for the report.
+    parents' problem (:mod:`ingest.parents`), kept in ``problems`` for the report.  A name found
+    nowhere may be an old commune's (:mod:`ingest.carry`): one that went into one unit places the
+    row there (noted in ``carried``), one split among several gives its problem (in ``named``).
     """
 
     def __init__(self, session: Session, scope: Scope) -> None:
         self.scope, self.units = scope, UnitResolver(session, scope)
+        self.crosswalk = Crosswalk(session, scope)
         self.problems: dict[tuple[str, str | None], Problem] = {}
+        self.named: dict[tuple[str, str | None], Problem] = {}
+        self.carried: dict[tuple[str, str | None], Problem] = {}
 
     def __call__(self, commune: str, district: str | None) -> tuple[str | None, str | None]:
         found = self.units.resolve(RowNames(commune, self.scope.lowest, district=district))
@@ -113,6 +119,14 @@ class _Resolver:
         if found.role != "unit":
             self.problems[(commune, district)] = found.problem
             return None, found.problem.code
+        unknown = found.problem.code == "unknown_unit"
+        old = carried_place(self.crosswalk, commune, district) if unknown else None
+        if isinstance(old, OldUnit):
+            self.carried[(commune, district)] = carried_note(self.crosswalk, old)
+            return old.inside[0].code, None
+        if old is not None:
+            self.named[(commune, district)] = old
+            return None, old.code
         return None, "ambiguous_commune" if found.problem.code == "ambiguous_unit" else "no_location"
 
 
@@ -245,7 +259,8 @@ def _apply_locations(report: Report, session: Session, rejected: Rejected, colum
         problem = resolver.problems.get((name, district)) if name else None
         if problem is not None:
             column, value = columns.get("district"), district
-        problem = problem or _location_problem(reason, name)
+        named = resolver.named.get((name, district)) if name else None
+        problem = problem or (named if named and named.code == reason else _location_problem(reason, name))
         report.rows[seq] = RowResult.rejected(row.sheet, row.row, problem, column, value)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
@@ -255,6 +270,25 @@ def _apply_locations(report: Report, session: Session, rejected: Rejected, colum
         row.lon, row.lat = round(lon, 7), round(lat, 7)
     if columns.get("district"):
         _flag_other_districts(report, session, resolver, columns["district"])
+
+
+def _carried_rows(session: Session, resolver: _Resolver) -> dict[int, Problem]:
+    """Return the note of each row placed by an old commune's name, by its staging number."""
+    if not resolver.carried:
+        return {}
+    rows = session.execute(text(
+        "SELECT seq, commune_name, district_name FROM ingest_staging WHERE geom IS NULL"
+        " AND named_unit IS NOT NULL AND commune_name = ANY(:names)"),
+        {"names": sorted({commune for commune, _ in resolver.carried})})
+    return {r.seq: resolver.carried[(r.commune_name, r.district_name)] for r in rows
+            if (r.commune_name, r.district_name) in resolver.carried}
+
+
+def _note_carried(report: Report, carried: dict[int, Problem], column: str | None) -> None:
+    """Note on each accepted row placed by an old commune's name where it went."""
+    for seq, note in carried.items():
+        if report.rows[seq].status == "accepted":
+            report.rows[seq].warn(note, column)
 
 
 def _flag_other_districts(report: Report, session: Session, resolver: _Resolver, column: str) -> None:
@@ -323,8 +357,10 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         index_points(session, polygons)
         resolver = _Resolver(session, scope)
         resolve_named_units(session, resolver)
+        carried = _carried_rows(session, resolver)
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
         _apply_locations(report, session, rejected, columns, polygons, resolver)
+        _note_carried(report, carried, columns.get("commune"))
         tell("comparing", len(report.rows))
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:
