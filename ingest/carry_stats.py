@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ingest.carry import Crosswalk, OldUnit
+from ingest.carry import Crosswalk, OldUnit, carried_note
 from ingest.errors import carried_conflict
 from ingest.repeats import Entry, Key, settle_repeats
 from ingest.report import Report, RowResult
 
-__all__ = ["carried_key", "settle_with_carried"]
+__all__ = ["carried_key", "is_carried", "settle_with_carried"]
 
 SEPARATOR = "/"  # no unit code holds it: an old unit's key is "set/code"
 
@@ -27,22 +27,33 @@ def carried_key(old: OldUnit) -> str:
     return f"{old.set_name}{SEPARATOR}{old.code}"
 
 
-def _is_carried(entry: Entry) -> bool:
-    return any(SEPARATOR in key[0] for key in entry[1])
+def is_carried(found: dict[Key, float]) -> bool:
+    """Tell whether a row's values wait under an old unit's key."""
+    return any(SEPARATOR in key[0] for key in found)
 
 
-def settle_with_carried(report: Report, entries: list[Entry], crosswalk: Crosswalk
+RowNames = dict[int, tuple[str, str | None]]  # a directly found row's name and district, by report index
+
+
+def settle_with_carried(report: Report, entries: list[Entry], crosswalk: Crosswalk, names: RowNames
                         ) -> tuple[dict[Key, float], dict[Key, int], set[Key]]:
-    """Settle repeats, then carry the old units' values; return values, each one's row, the estimated."""
-    direct = [e for e in entries if not _is_carried(e)]
+    """Settle repeats, then carry the old units' values; return values, each one's row, the estimated.
+
+    ``names`` gives the names of the rows found directly: a row whose name is both a new unit's and
+    an old unit's that went into it ("Phú Lợi" 2021 and 2025) is read as the old unit's when old
+    units' rows give the same new unit on the same day (the feed is written with old names).
+    """
+    carried = [e for e in entries if is_carried(e[1])]
+    direct = [e for e in entries if not is_carried(e[1])]
+    if carried:
+        direct, carried = _reread_old_names(report, direct, carried, crosswalk, names)
     values, rows = settle_repeats(report, direct)
-    carried = [e for e in entries if _is_carried(e)]
     if not carried:
         return values, rows, set()
     old_values, _ = settle_repeats(report, carried)
     kept = [e for e in carried if report.rows[e[0]].status == "accepted"]
     first = {key: index for index, found, _ in reversed(kept) for key in found}
-    units = {carried_key(u): u for u in crosswalk.units().values()}
+    units = _by_key(crosswalk)
     _reject_conflicts(report, kept, units, rows)
     estimated: set[Key] = set()
     sums: dict[Key, float] = defaultdict(float)
@@ -58,6 +69,38 @@ def settle_with_carried(report: Report, entries: list[Entry], crosswalk: Crosswa
             if not old.whole:
                 estimated.add(new_key)
     return {**values, **sums}, rows, estimated
+
+
+def _by_key(crosswalk: Crosswalk) -> dict[str, OldUnit]:
+    return {carried_key(u): u for u in crosswalk.units().values()}
+
+
+def _reread_old_names(report: Report, direct: list[Entry], carried: list[Entry], crosswalk: Crosswalk,
+                      names: RowNames) -> tuple[list[Entry], list[Entry]]:
+    """Move to the carried rows each direct row naming an old unit whose new unit old rows also give."""
+    units = _by_key(crosswalk)
+    touched = {(s.code, metric, day) for _, found, _ in carried for code, metric, day in found
+               for s in units[code].inside}
+    kept: list[Entry] = []
+    for index, found, column in direct:
+        old = _old_name_of(crosswalk, names.get(index), found) if touched.intersection(found) else None
+        if old is None:
+            kept.append((index, found, column))
+            continue
+        report.rows[index].warn(carried_note(crosswalk, old), column)
+        carried.append((index, {(carried_key(old), metric, day): v for (_, metric, day), v in found.items()},
+                        column))
+    return kept, carried
+
+
+def _old_name_of(crosswalk: Crosswalk, name: tuple[str, str | None] | None, found: dict[Key, float]
+                 ) -> OldUnit | None:
+    """Return the old unit a row's name designates when it went whole into the unit the row found."""
+    old = crosswalk.find(*name) if name else []
+    codes = {code for code, _, _ in found}
+    if len(old) == 1 and old[0].whole and {s.code for s in old[0].inside} == codes:
+        return old[0]
+    return None
 
 
 def _reject_conflicts(report: Report, kept: list[Entry], units: dict[str, OldUnit],

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from boundaries.names import fold
 from boundaries.queries import get_unit, set_levels
 from epimap.db import Bind, session_scope
 from ingest.carry import Crosswalk, OldUnit, carried_figures, carried_note
-from ingest.carry_stats import carried_key, settle_with_carried
+from ingest.carry_stats import carried_key, is_carried, settle_with_carried
 from ingest.errors import FeedError, Problem, ValueProblem
 from ingest.mapping import alias_matches, header_forms
 from ingest.parents import DISTRICT_LEVEL, PROVINCE_LEVEL, RowNames, UnitResolver, Unresolved
@@ -363,6 +363,7 @@ class FeedUnits:
 
     names: UnitResolver
     crosswalk: Crosswalk
+    row_names: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # direct rows' names
 
 
 def _row_unit(units: FeedUnits, layout: Layout, row: Row, name: str) -> str | OldUnit:
@@ -438,6 +439,9 @@ def _read_table(report: Report, units: FeedUnits, catalog: Catalog, table: Table
             continue
         if found:
             entries.append((len(report.rows), found, layout.unit))
+            if not is_carried(found):  # kept to tell an old name that is also a new one's
+                units.row_names[len(report.rows)] = (_cell_text(row, layout.unit),
+                                                     _cell_text(row, layout.old_district))
         report.rows.append(result)
     report.skipped_rows += [(table.sheet, number, why) for number, why in table.skipped]
 
@@ -471,7 +475,7 @@ def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOpt
                              name=options.source_name):
         layout = table_layout(table, catalog, levels, options.metric)
         _read_table(report, units, catalog, table, layout, entries)
-    return settle_with_carried(report, entries, units.crosswalk)
+    return settle_with_carried(report, entries, units.crosswalk, units.row_names)
 
 
 def _publish(session: Session, layer: Layer, scope: Scope, options: StatsOptions, report: Report) -> int:
