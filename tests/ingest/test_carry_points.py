@@ -9,7 +9,6 @@ from ingest.pipeline import IngestOptions, ingest_feed
 from ingest.report import Report
 from layers.catalog import default_catalog
 from tests.ingest.builders import write_csv
-from tests.ingest.test_carry_stats import former_binh_duong  # noqa: F401 - a fixture
 
 HEADERS = ["Tên cơ sở xét nghiệm", "Xã/Phường/Thị trấn", "Huyện/Thị xã/Thành phố", "Vĩ độ", "Kinh độ"]
 TRUONG_VINH = "16690"
@@ -40,7 +39,7 @@ def test_a_2021_commune_merged_whole_places_its_rows(connection, tmp_path):
     assert rows[5].status == "accepted" and not rows[5].approximate and rows[5].warnings == []
 
 
-def test_a_split_2021_commune_asks_for_coordinates(connection, tmp_path, former_binh_duong):  # noqa: F811
+def test_a_split_2021_commune_asks_for_coordinates(connection, tmp_path, former_binh_duong):
     path = write_csv(tmp_path / "diem.csv", HEADERS, [
         ["Trạm A", "Phường Hiệp Thành", "Thủ Dầu Một", "", ""],  # split: Thủ Dầu Một and Phú Lợi
         ["Trạm B", "Phường Phú Cường", "Thủ Dầu Một", "", ""],  # whole into Thủ Dầu Một

@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
-from boundaries.load import FieldMap, load_boundaries
 from ingest.report import Report
 from ingest.stats import ingest_stats
 from layers.catalog import Catalog, default_catalog
-from tests.conftest import DATA
 from tests.ingest.builders import write_csv, write_xlsx
 
 D10, D11 = date(2021, 8, 10), date(2021, 8, 11)
 TRUONG_VINH = "16690"  # Phường Trường Vinh (2025): seven 2021 communes of Vinh merged whole
 THANH_VINH = "16681"  # Phường Thành Vinh (2025): six of them
-WARDS_79 = DATA / "boundaries" / "vn2025" / "wards_79_former_binh_duong_2025.geojson"
 THU_DAU_MOT, PHU_LOI = "25747", "25750"  # 2025 wards sharing 2021 Phường Hiệp Thành (25741)
 
 
@@ -126,13 +123,6 @@ def test_the_2021_scope_carries_nothing(connection, catalog, tmp_path):
     assert [(r.status, r.reason, r.warnings) for r in report.rows] == [
         ("rejected", "unknown_unit", []), ("accepted", None, [])]
     assert stored(connection, "vn2021") == {("25741", D10): (4, False)}
-
-
-@pytest.fixture
-def former_binh_duong(connection):
-    """The 2025 wards over former Bình Dương (Hồ Chí Minh City, 79) added to the 2025 set."""
-    load_boundaries(connection, WARDS_79, set_name="vn2025", level="commune", merge=True,
-                    fields=FieldMap(code="ward_code_gso2025", name="ward_name_gso", parent="prov_code"))
 
 
 def _shares(connection, old: str) -> dict[str, float]:
