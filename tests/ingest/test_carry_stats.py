@@ -167,3 +167,14 @@ def test_a_split_commune_without_its_2021_boundary_is_not_guessed(connection, ca
     assert (row.status, row.reason, row.column) == ("rejected", "unknown_share", "Phường")
     assert "Phường Thủ Dầu Một [25747] (2025)" in row.message_vi and "Phường Phú Lợi" in row.message_en
     assert stored(connection) == {(THU_DAU_MOT, D10): (4, False)}
+
+
+def test_the_cli_report_lists_the_carried_rows(connection, catalog, run_cli, tmp_path):
+    path = write_csv(tmp_path / "vinh_2021.csv", ["Ngày", "Xã", "Huyện", "Ca mới"], VINH_ROWS[:2])
+    args = ("ingest", str(path), "--layer", "unit_stats", "--set", "vn2025", "--scope", "40", "--dry-run")
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "carried_2021" in result.output
+    assert "Phường Hưng Dũng (2021) → Phường Trường Vinh (2025)" in result.output
+    english = run_cli(*args, "--lang", "en").output
+    assert "Phường Hưng Phúc (2021) carried to Phường Trường Vinh (2025)" in english
