@@ -178,3 +178,14 @@ def test_the_cli_report_lists_the_carried_rows(connection, catalog, run_cli, tmp
     assert "Phường Hưng Dũng (2021) → Phường Trường Vinh (2025)" in result.output
     english = run_cli(*args, "--lang", "en").output
     assert "Phường Hưng Phúc (2021) carried to Phường Trường Vinh (2025)" in english
+
+
+def test_the_ward_page_marks_an_estimated_week(connection, catalog, client, tmp_path, former_binh_duong):
+    rows = [["10/08/2021", "Phường Hiệp Thành", 10], ["10/08/2021", "Phường Hưng Dũng", 3]]
+    ingest(connection, write_csv(tmp_path / "a.csv", ["Ngày", "Phường", "Ca mới"], rows), catalog, scope="79")
+    ingest(connection, write_csv(tmp_path / "b.csv", ["Ngày", "Phường", "Ca mới"], rows[1:]), catalog)
+    week = '<p class="week-total">'
+    shared = client.get("/map/vn2025/25747?date=2021-08-10").get_data(as_text=True).split(week)[1]
+    assert '<small class="estimated">(ước tính)</small>' in shared.split("</p>")[0]
+    whole = client.get("/map/vn2025/16690?date=2021-08-10").get_data(as_text=True).split(week)[1]
+    assert "3" in whole.split("</p>")[0] and "estimated" not in whole.split("</p>")[0]
