@@ -131,6 +131,17 @@ class Crosswalk:
     scope: Scope
     _units: dict[tuple[str, str], OldUnit] | None = None
     _names: list[UnitName] = field(default_factory=list)
+    _found: dict[tuple[str, str | None], list[OldUnit]] = field(default_factory=dict)
+    _may_carry: bool | None = None
+
+    @property
+    def may_carry(self) -> bool:
+        """Tell whether the crosswalk leads into the scope's set at all (one cheap query, once)."""
+        if self._may_carry is None:
+            self._may_carry = bool(self._units) or self.session.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM crosswalk WHERE new_set = :s)"),
+                {"s": self.scope.boundary_set}).scalar_one()
+        return self._may_carry
 
     @property
     def year(self) -> str:
@@ -159,6 +170,11 @@ class Crosswalk:
 
     def find(self, name: str, district: str | None = None) -> list[OldUnit]:
         """Return the old units a row's name (or old code) designates, narrowed by its district name."""
+        if (name, district) not in self._found:
+            self._found[(name, district)] = self._find(name, district) if self.may_carry else []
+        return self._found[(name, district)]
+
+    def _find(self, name: str, district: str | None) -> list[OldUnit]:
         units = self.units()
         if not units:
             return []

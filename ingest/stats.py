@@ -439,7 +439,7 @@ def _read_table(report: Report, units: FeedUnits, catalog: Catalog, table: Table
             continue
         if found:
             entries.append((len(report.rows), found, layout.unit))
-            if not is_carried(found):  # kept to tell an old name that is also a new one's
+            if units.crosswalk.may_carry and not is_carried(found):  # an old name may be a new one's
                 units.row_names[len(report.rows)] = (_cell_text(row, layout.unit),
                                                      _cell_text(row, layout.old_district))
         report.rows.append(result)
