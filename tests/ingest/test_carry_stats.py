@@ -189,3 +189,16 @@ def test_the_ward_page_marks_an_estimated_week(connection, catalog, client, tmp_
     assert '<small class="estimated">(ước tính)</small>' in shared.split("</p>")[0]
     whole = client.get("/map/vn2025/16690?date=2021-08-10").get_data(as_text=True).split(week)[1]
     assert "3" in whole.split("</p>")[0] and "estimated" not in whole.split("</p>")[0]
+
+
+def test_a_rollback_restores_the_estimated_mark(connection, catalog, run_cli, tmp_path, former_binh_duong):
+    headers = ["Ngày", "Phường", "Ca mới"]
+    shared = write_csv(tmp_path / "a.csv", headers, [["10/08/2021", "Phường Hiệp Thành", 10]])
+    first = ingest(connection, shared, catalog, scope="79").publication
+    estimate = stored(connection)[(THU_DAU_MOT, D10)]
+    direct = write_csv(tmp_path / "b.csv", headers, [["10/08/2021", "Phường Thủ Dầu Một", 9]])
+    ingest(connection, direct, catalog, scope="79")
+    assert stored(connection)[(THU_DAU_MOT, D10)] == (9, False)
+    result = run_cli("layers", "rollback", "unit_stats", str(first), "--author", "test")
+    assert result.exit_code == 0, result.output
+    assert stored(connection)[(THU_DAU_MOT, D10)] == estimate and estimate[1]
