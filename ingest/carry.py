@@ -11,13 +11,13 @@ once a row's name has found nothing (a feed written with today's names never rea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.crosswalk import commune_code
-from boundaries.names import UnitName, find_names
+from boundaries.names import UnitName, find_names, named_units
 from ingest.errors import (
     Problem,
     ambiguous_old_unit,
@@ -84,6 +84,7 @@ class OldUnit:
     code: str
     name: str
     district: str | None
+    province: str | None
     whole: bool  # went whole into its one new unit
     successors: tuple[Successor, ...] = field(default_factory=tuple)
 
@@ -111,6 +112,16 @@ def set_year(set_name: str) -> str:
     """
     found = re.search(r"(19|20)\d\d", set_name)
     return found[0] if found else set_name
+
+
+def _province(parent_name: str | None) -> str | None:
+    """Return the province of a crosswalk row's old parent: its last part.
+
+    >>> _province("Thành phố Vinh, Tỉnh Nghệ An"), _province("Tỉnh Nghệ An"), _province(None)
+    ('Tỉnh Nghệ An', 'Tỉnh Nghệ An', None)
+    """
+    parts = [p.strip() for p in (parent_name or "").split(",") if p.strip()]
+    return parts[-1] if parts else None
 
 
 def _district(parent_name: str | None) -> str | None:
@@ -162,17 +173,25 @@ class Crosswalk:
         for r in self.session.execute(_ROWS, params):
             key = (r.old_set, r.old_code)
             unit = found.get(key) or OldUnit(r.old_set, r.old_code, r.old_name, _district(r.old_parent_name),
-                                              r.whole)
+                                              _province(r.old_parent_name), r.whole)
             fraction = None if r.fraction is None else float(r.fraction)
-            found[key] = OldUnit(unit.set_name, unit.code, unit.name, unit.district, unit.whole,
-                                 (*unit.successors, Successor(r.new_code, r.new_name, fraction, r.inside)))
+            found[key] = replace(unit, successors=(*unit.successors,
+                                                   Successor(r.new_code, r.new_name, fraction, r.inside)))
         return found
 
-    def find(self, name: str, district: str | None = None) -> list[OldUnit]:
-        """Return the old units a row's name (or old code) designates, narrowed by its district name."""
+    def find(self, name: str, district: str | None = None, province: str | None = None) -> list[OldUnit]:
+        """Return the old units a row's name (or old code) designates, narrowed by its parents' names."""
         if (name, district) not in self._found:
             self._found[(name, district)] = self._find(name, district) if self.may_carry else []
-        return self._found[(name, district)]
+        found = self._found[(name, district)]
+        return [u for u in found if _in_province(u, province)] if province else found
+
+    def is_old_province(self, name: str) -> bool:
+        """Tell whether a name is the province of an old unit going into the scope's province."""
+        if not self.may_carry:
+            return False
+        provinces = {u.province for u in self.units().values() if u.province}
+        return bool(named_units(name, [UnitName(p, p) for p in provinces]))
 
     def _find(self, name: str, district: str | None) -> list[OldUnit]:
         units = self.units()
@@ -187,13 +206,18 @@ class Crosswalk:
         return [units[tuple(m.code.split("/", 1))] for m in matches]
 
 
+def _in_province(unit: OldUnit, province: str) -> bool:
+    return unit.province is not None and bool(named_units(province, [UnitName("", unit.province)]))
+
+
 def _listing(successors: list[Successor], year: str) -> str:
     return ", ".join(f"{s.name} [{s.code}] ({year})" for s in successors)
 
 
-def carried_unit(crosswalk: Crosswalk, name: str, district: str | None) -> OldUnit | Problem | None:
+def carried_unit(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
+                 ) -> OldUnit | Problem | None:
     """Return the one old unit a row's name designates, reaching into the scope; its problem; or None."""
-    found = crosswalk.find(name, district)
+    found = crosswalk.find(name, district, province)
     if not found:
         return None
     if len(found) > 1:
@@ -206,17 +230,19 @@ def carried_unit(crosswalk: Crosswalk, name: str, district: str | None) -> OldUn
     return old
 
 
-def carried_figures(crosswalk: Crosswalk, name: str, district: str | None) -> OldUnit | Problem | None:
+def carried_figures(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
+                    ) -> OldUnit | Problem | None:
     """Return the old unit whose figures a statistics row gives, when they can be carried; else as above."""
-    old = carried_unit(crosswalk, name, district)
+    old = carried_unit(crosswalk, name, district, province)
     if isinstance(old, OldUnit) and any(s.fraction is None for s in old.inside):
         return unknown_share(old.shown, _listing(old.inside, crosswalk.year))
     return old
 
 
-def carried_place(crosswalk: Crosswalk, name: str, district: str | None) -> OldUnit | Problem | None:
+def carried_place(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
+                  ) -> OldUnit | Problem | None:
     """Return the old unit that places a row without coordinates (it went into one unit); else as above."""
-    old = carried_unit(crosswalk, name, district)
+    old = carried_unit(crosswalk, name, district, province)
     if isinstance(old, OldUnit) and len(old.successors) > 1:
         return split_commune(old.shown, _listing(list(old.successors), crosswalk.year))
     return old

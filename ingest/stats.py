@@ -369,21 +369,32 @@ class FeedUnits:
 def _row_unit(units: FeedUnits, layout: Layout, row: Row, name: str) -> str | OldUnit:
     """Return the code of a row's unit (or the old unit it names), constrained by its parent columns.
 
-    A name finding no unit in scope may name an old unit (2021) whose figures go to new units.
+    A name finding no unit in scope may name an old unit (2021) whose figures go to new units; a
+    province no longer found (Bình Dương, 2025) is then that old unit's, if the crosswalk says so.
     """
     province, district = layout.parent(PROVINCE_LEVEL), layout.parent(DISTRICT_LEVEL)
     names = RowNames(name, layout.level, province=_cell_text(row, province),
                      district=_cell_text(row, district))
     code = units.names.resolve(names)
+    old_province = None
+    if isinstance(code, Unresolved) and _old_province(units, code, names.province):
+        old_province, names = names.province, RowNames(name, layout.level, district=names.district)
+        code = units.names.resolve(names)
     if isinstance(code, Unresolved):
         old = None
         if code.role == "unit" and code.problem.code == "unknown_unit":
-            old = carried_figures(units.crosswalk, name, _cell_text(row, layout.old_district))
+            old = carried_figures(units.crosswalk, name, _cell_text(row, layout.old_district), old_province)
         if isinstance(old, OldUnit):
             return old
         column = {"province": province, "district": district}.get(code.role) or layout.unit
         raise _Rejection(old or code.problem, column if old is None else layout.unit)
     return code
+
+
+def _old_province(units: FeedUnits, code: Unresolved, province: str | None) -> bool:
+    """Tell whether a row's province, found nowhere in the set, is an old unit's of the crosswalk."""
+    return (province is not None and code.role == "province" and code.problem.code == "unknown_unit"
+            and units.crosswalk.is_old_province(province))
 
 
 def _read_row(units: FeedUnits, catalog: Catalog, layout: Layout, row: Row

@@ -202,3 +202,16 @@ def test_a_rollback_restores_the_estimated_mark(connection, catalog, run_cli, tm
     result = run_cli("layers", "rollback", "unit_stats", str(first), "--author", "test")
     assert result.exit_code == 0, result.output
     assert stored(connection)[(THU_DAU_MOT, D10)] == estimate and estimate[1]
+
+
+def test_a_2021_province_column_is_read_through_the_crosswalk(connection, catalog, tmp_path,
+                                                              former_binh_duong):
+    rows = [["10/08/2021", "Bình Dương", "Thủ Dầu Một", "Phú Cường", 4],  # a province merged in 2025
+            ["10/08/2021", "Tỉnh Bình Dương", "", "Xã Không Có", 1],
+            ["10/08/2021", "Đồng Nai", "", "Phường Tân Phong", 2]]  # a province still there: not ours
+    path = write_csv(tmp_path / "bd.csv", ["Ngày", "Tỉnh", "Huyện", "Xã", "Ca mới"], rows)
+    report = ingest(connection, path, catalog, scope="79")
+    assert [(r.status, r.reason, r.column) for r in report.rows] == [
+        ("accepted", None, None), ("rejected", "unknown_unit", "Xã"), ("rejected", "out_of_scope", "Tỉnh")]
+    assert notes(report)[2][0][2] == "Phường Phú Cường (2021) → Phường Thủ Dầu Một (2025)"
+    assert stored(connection) == {(THU_DAU_MOT, D10): (4, False)}
