@@ -52,23 +52,29 @@ def settle_with_carried(report: Report, entries: list[Entry], crosswalk: Crosswa
         return values, rows, set()
     old_values, _ = settle_repeats(report, carried)
     kept = [e for e in carried if report.rows[e[0]].status == "accepted"]
-    first = {key: index for index, found, _ in reversed(kept) for key in found}
     units = _by_key(crosswalk)
     _reject_conflicts(report, kept, units, rows)
-    estimated: set[Key] = set()
+    first = {key: report.rows[index] for index, found, _ in reversed(kept) for key in found}
+    given = {key: (value, first[key].row) for key, value in old_values.items()
+             if first[key].status == "accepted"}
+    sums, estimated = _onto_new_units(given, units, rows)
+    return {**values, **sums}, rows, estimated
+
+
+def _onto_new_units(given: dict[Key, tuple[float, int]], units: dict[str, OldUnit], rows: dict[Key, int]
+                    ) -> tuple[dict[Key, float], set[Key]]:
+    """Sum the old units' (value, row) onto their new units in their shares; record each sum's first row."""
     sums: dict[Key, float] = defaultdict(float)
-    for key, value in old_values.items():
-        row = report.rows[first[key]]
-        if row.status != "accepted":
-            continue
-        old = units[key[0]]
+    estimated: set[Key] = set()
+    for (code, metric, day), (value, row) in given.items():
+        old = units[code]
         for successor in old.inside:
-            new_key = (successor.code, key[1], key[2])
+            new_key = (successor.code, metric, day)
             sums[new_key] += value * (successor.fraction or 0.0)
-            rows[new_key] = min(rows.get(new_key, row.row), row.row)
+            rows[new_key] = min(rows.get(new_key, row), row)
             if not old.whole:
                 estimated.add(new_key)
-    return {**values, **sums}, rows, estimated
+    return dict(sums), estimated
 
 
 def _by_key(crosswalk: Crosswalk) -> dict[str, OldUnit]:
