@@ -29,7 +29,8 @@ from ingest.errors import (
 from ingest.values import quote_value
 from layers.versions import Scope
 
-__all__ = ["Crosswalk", "OldUnit", "Successor", "carried_note", "carried_place", "carried_unit", "set_year"]
+__all__ = ["Crosswalk", "OldUnit", "Successor", "carried_figures", "carried_note", "carried_place",
+           "carried_unit", "set_year"]
 
 MIN_CODE_DIGITS = 4  # "4" in a name column is no commune code; "4963" may be one that lost its zero
 
@@ -144,6 +145,7 @@ class Crosswalk:
     _names: list[UnitName] = field(default_factory=list)
     _found: dict[tuple[str, str | None], list[OldUnit]] = field(default_factory=dict)
     _may_carry: bool | None = None
+    _old_provinces: dict[str, bool] = field(default_factory=dict)
 
     @property
     def may_carry(self) -> bool:
@@ -188,10 +190,10 @@ class Crosswalk:
 
     def is_old_province(self, name: str) -> bool:
         """Tell whether a name is the province of an old unit going into the scope's province."""
-        if not self.may_carry:
-            return False
-        provinces = {u.province for u in self.units().values() if u.province}
-        return bool(named_units(name, [UnitName(p, p) for p in provinces]))
+        if name not in self._old_provinces:
+            provinces = {u.province for u in self.units().values() if u.province} if self.may_carry else set()
+            self._old_provinces[name] = bool(named_units(name, [UnitName(p, p) for p in provinces]))
+        return self._old_provinces[name]
 
     def _find(self, name: str, district: str | None) -> list[OldUnit]:
         units = self.units()
