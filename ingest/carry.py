@@ -11,13 +11,14 @@ once a row's name has found nothing (a feed written with today's names never rea
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.crosswalk import commune_code
-from boundaries.names import UnitName, find_names, named_units
+from boundaries.names import UnitName, find_names, named_units, split_kind
 from ingest.errors import (
     Problem,
     ambiguous_old_unit,
@@ -30,7 +31,7 @@ from ingest.values import quote_value
 from layers.versions import Scope
 
 __all__ = ["Crosswalk", "OldUnit", "Successor", "carried_figures", "carried_note", "carried_place",
-           "carried_unit", "set_year"]
+           "carried_unit", "one_old_unit", "set_year", "with_shares"]
 
 MIN_CODE_DIGITS = 4  # "4" in a name column is no commune code; "4963" may be one that lost its zero
 
@@ -204,8 +205,24 @@ class Crosswalk:
             code = commune_code(digits)
             return [u for (_, c), u in units.items() if c == code]
         parents = {u.district: u.district for u in units.values() if u.district}
-        matches = find_names(name, self._names, parents, parent_hint=district)
+        matches = _exact(name, find_names(name, self._names, parents, parent_hint=district))
         return [units[tuple(m.code.split("/", 1))] for m in matches]
+
+
+def _exact(name: str, matches: list[UnitName]) -> list[UnitName]:
+    """Keep the matches spelt as the name is, tone marks included, if some are and others are not.
+
+    Folded, "Đông Thành" is also "Đồng Thành" (two communes of Yên Thành in 2021).
+
+    >>> c = [UnitName("1", "Xã Đồng Thành"), UnitName("2", "Xã Đông Thành")]
+    >>> [u.code for u in _exact("Đông Thành", c)], [u.code for u in _exact("Dong Thanh", c)]
+    (['2'], ['1', '2'])
+    """
+    if len(matches) < 2:
+        return matches
+    spelt = unicodedata.normalize("NFC", split_kind(name)[1]).casefold()
+    same = [m for m in matches if unicodedata.normalize("NFC", split_kind(m.name)[1]).casefold() == spelt]
+    return same or matches
 
 
 def _in_province(unit: OldUnit, province: str) -> bool:
@@ -219,7 +236,11 @@ def _listing(successors: list[Successor], year: str) -> str:
 def carried_unit(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
                  ) -> OldUnit | Problem | None:
     """Return the one old unit a row's name designates, reaching into the scope; its problem; or None."""
-    found = crosswalk.find(name, district, province)
+    return one_old_unit(crosswalk, name, crosswalk.find(name, district, province))
+
+
+def one_old_unit(crosswalk: Crosswalk, name: str, found: list[OldUnit]) -> OldUnit | Problem | None:
+    """Return the one old unit of those a name found, if it reaches into the scope; its problem; or None."""
     if not found:
         return None
     if len(found) > 1:
@@ -235,7 +256,11 @@ def carried_unit(crosswalk: Crosswalk, name: str, district: str | None, province
 def carried_figures(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
                     ) -> OldUnit | Problem | None:
     """Return the old unit whose figures a statistics row gives, when they can be carried; else as above."""
-    old = carried_unit(crosswalk, name, district, province)
+    return with_shares(crosswalk, carried_unit(crosswalk, name, district, province))
+
+
+def with_shares(crosswalk: Crosswalk, old: OldUnit | Problem | None) -> OldUnit | Problem | None:
+    """Return an old unit whose figures can be shared onto its new units, else the problem (or None)."""
     if isinstance(old, OldUnit) and any(s.fraction is None for s in old.inside):
         return unknown_share(old.shown, _listing(old.inside, crosswalk.year))
     return old

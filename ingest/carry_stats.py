@@ -4,15 +4,16 @@ A row naming an old unit (see :mod:`ingest.carry`) keeps its values under the ol
 ("vn2021/16675") while repeats are settled, so the same old commune given twice is a repeat but two
 old communes of one ward on a day are two parts of its figure.  Each old value then goes to its new
 units in their shares, summed per new unit, metric and day; a value made with a share by area is
-estimated.  A new unit's figure given by a row of its own is never added to: the old units' rows
-giving it are rejected instead.
+estimated.  A feed written with old names reads them all as old names, also those a new unit bears
+too.  In a feed mixing old and new names, a new unit's figure given by a row of its own is never
+added to: the old units' rows giving it are rejected instead.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from ingest.carry import Crosswalk, OldUnit, carried_note
+from ingest.carry import Crosswalk, OldUnit, carried_note, one_old_unit, with_shares
 from ingest.errors import carried_conflict
 from ingest.repeats import Entry, Key, settle_repeats
 from ingest.report import Report, RowResult
@@ -39,9 +40,8 @@ def settle_with_carried(report: Report, entries: list[Entry], crosswalk: Crosswa
                         ) -> tuple[dict[Key, float], dict[Key, int], set[Key]]:
     """Settle repeats, then carry the old units' values; return values, each one's row, the estimated.
 
-    ``names`` gives the names of the rows found directly: a row whose name is both a new unit's and
-    an old unit's that went into it ("Phú Lợi" 2021 and 2025) is read as the old unit's when old
-    units' rows give the same new unit on the same day (the feed is written with old names).
+    ``names`` gives the names of the rows found directly, read as old units' names when the feed is
+    written with old names (:func:`_reread_old_names`).
     """
     carried = [e for e in entries if is_carried(e[1])]
     direct = [e for e in entries if not is_carried(e[1])]
@@ -83,30 +83,28 @@ def _by_key(crosswalk: Crosswalk) -> dict[str, OldUnit]:
 
 def _reread_old_names(report: Report, direct: list[Entry], carried: list[Entry], crosswalk: Crosswalk,
                       names: RowNames) -> tuple[list[Entry], list[Entry]]:
-    """Move to the carried rows each direct row naming an old unit whose new unit old rows also give."""
-    units = _by_key(crosswalk)
-    touched = {(s.code, metric, day) for _, found, _ in carried for code, metric, day in found
-               for s in units[code].inside}
-    kept: list[Entry] = []
+    """Read the rows found directly as old units' rows, when every one of their names is an old unit's.
+
+    Some names found only among the old units, and none only among the new ones: the feed is written
+    with old names, so a name that is also a new unit's is the old unit's ("Phú Lợi", merged into the
+    ward Phú Lợi; "Đông Thành", a 2021 commune of today's Yên Thành, not the 2025 ward Đông Thành).
+    """
+    olds = {index: crosswalk.find(*names[index]) for index, _, _ in direct if index in names}
+    if len(olds) < len(direct) or not all(olds.values()):
+        return direct, carried  # a name only the new set has: the feed is written with new names
     for index, found, column in direct:
-        old = _old_name_of(crosswalk, names.get(index), found) if touched.intersection(found) else None
-        if old is None:
-            kept.append((index, found, column))
+        codes = {code for code, _, _ in found}
+        same = [u for u in olds[index] if {s.code for s in u.inside} == codes]  # "Châu Tiến", two in 2021
+        old = with_shares(crosswalk, one_old_unit(crosswalk, names[index][0], same or olds[index]))
+        row = report.rows[index]
+        if not isinstance(old, OldUnit):
+            report.rows[index] = RowResult.rejected(row.sheet, row.row, old, column, names[index][0])
             continue
-        report.rows[index].warn(carried_note(crosswalk, old), column)
+        row.unit_codes = {level: ",".join(s.code for s in old.inside) for level in row.unit_codes}
+        row.warn(carried_note(crosswalk, old), column)
         carried.append((index, {(carried_key(old), metric, day): v for (_, metric, day), v in found.items()},
                         column))
-    return kept, carried
-
-
-def _old_name_of(crosswalk: Crosswalk, name: tuple[str, str | None] | None, found: dict[Key, float]
-                 ) -> OldUnit | None:
-    """Return the old unit a row's name designates when it went whole into the unit the row found."""
-    old = crosswalk.find(*name) if name else []
-    codes = {code for code, _, _ in found}
-    if len(old) == 1 and old[0].whole and {s.code for s in old[0].inside} == codes:
-        return old[0]
-    return None
+    return [], carried
 
 
 def _reject_conflicts(report: Report, kept: list[Entry], units: dict[str, OldUnit],

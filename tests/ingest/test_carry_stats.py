@@ -215,3 +215,22 @@ def test_a_2021_province_column_is_read_through_the_crosswalk(connection, catalo
         ("accepted", None, None), ("rejected", "unknown_unit", "Xã"), ("rejected", "out_of_scope", "Tỉnh")]
     assert notes(report)[2][0][2] == "Phường Phú Cường (2021) → Phường Thủ Dầu Một (2025)"
     assert stored(connection) == {(THU_DAU_MOT, D10): (4, False)}
+
+
+def test_a_feed_of_2021_names_reads_them_all_as_2021_names(connection, catalog, tmp_path):
+    # Xã Đông Thành (2021) went into Xã Yên Thành; the 2025 Xã Đông Thành was formed of Đô Thành,
+    # Thọ Thành and Phú Thành.  In a feed of 2021 names, "Xã Đông Thành" is the 2021 commune.
+    rows = [["10/08/2021", "Xã Đông Thành", 5], ["10/08/2021", "Xã Đô Thành", 2],
+            ["10/08/2021", "Xã Thọ Thành", 3]]
+    report = ingest(connection, write_csv(tmp_path / "yt.csv", ["Ngày", "Xã", "Ca mới"], rows), catalog)
+    assert report.rejected == [], report.rejected[0].message_en
+    assert stored(connection) == {("17506", D10): (5, False), ("17530", D10): (2 + 3, False)}
+    assert notes(report)[2][0][2] == "Xã Đông Thành (2021) → Xã Yên Thành (2025)"
+    assert report.rows[0].unit_codes == {"commune": "17506"}
+
+
+def test_a_feed_of_2025_names_keeps_them_2025_names(connection, catalog, tmp_path):
+    rows = [["10/08/2021", "Xã Đông Thành", 5], ["10/08/2021", "Xã Yên Thành", 1]]  # both 2025 wards
+    report = ingest(connection, write_csv(tmp_path / "yt.csv", ["Ngày", "Xã", "Ca mới"], rows), catalog)
+    assert stored(connection) == {("17530", D10): (5, False), ("17506", D10): (1, False)}
+    assert notes(report) == {}
