@@ -234,3 +234,20 @@ def test_a_feed_of_2025_names_keeps_them_2025_names(connection, catalog, tmp_pat
     report = ingest(connection, write_csv(tmp_path / "yt.csv", ["Ngày", "Xã", "Ca mới"], rows), catalog)
     assert stored(connection) == {("17530", D10): (5, False), ("17506", D10): (1, False)}
     assert notes(report) == {}
+
+
+def test_every_2021_commune_of_nghe_an_lands_on_its_ward(connection, catalog, tmp_path):
+    """The province's whole 2021 table, with districts: each ward gets the sum of its communes' rows."""
+    olds = connection.execute(text(
+        "SELECT old_code, old_name, split_part(old_parent_name, ',', 1) AS district, new_code FROM crosswalk"
+        " WHERE new_set = 'vn2025' AND new_parent_name = 'Tỉnh Nghệ An' ORDER BY old_code")).all()
+    rows = [["10/08/2021", o.old_name, o.district, int(o.old_code) % 97] for o in olds]
+    header = ["Ngày", "Xã", "Huyện", "Ca mới"]
+    path = write_xlsx(tmp_path / "nghe_an_2021.xlsx", [("Ca mới", [header, *rows])])
+    report = ingest(connection, path, catalog)
+    assert len(report.accepted) == len(olds) > 400 and report.rejected == []
+    assert all([w["code"] for w in r.warnings] == ["carried_2021"] for r in report.rows)
+    expected: dict[str, int] = {}
+    for old, row in zip(olds, rows, strict=True):
+        expected[old.new_code] = expected.get(old.new_code, 0) + row[3]
+    assert stored(connection) == {(code, D10): (value, False) for code, value in expected.items()}
