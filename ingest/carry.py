@@ -31,7 +31,7 @@ from ingest.values import quote_value
 from layers.versions import Scope
 
 __all__ = ["Crosswalk", "OldUnit", "Successor", "carried_figures", "carried_note", "carried_place",
-           "carried_unit", "one_old_unit", "set_year", "with_shares"]
+           "carried_unit", "one_old_unit", "placeable", "set_year", "with_shares"]
 
 MIN_CODE_DIGITS = 4  # "4" in a name column is no commune code; "4963" may be one that lost its zero
 
@@ -269,7 +269,11 @@ def with_shares(crosswalk: Crosswalk, old: OldUnit | Problem | None) -> OldUnit 
 def carried_place(crosswalk: Crosswalk, name: str, district: str | None, province: str | None = None
                   ) -> OldUnit | Problem | None:
     """Return the old unit that places a row without coordinates (it went into one unit); else as above."""
-    old = carried_unit(crosswalk, name, district, province)
+    return placeable(crosswalk, carried_unit(crosswalk, name, district, province))
+
+
+def placeable(crosswalk: Crosswalk, old: OldUnit | Problem | None) -> OldUnit | Problem | None:
+    """Return an old unit that places a row (it went into one unit), else the problem (or None)."""
     if isinstance(old, OldUnit) and len(old.successors) > 1:
         return split_commune(old.shown, _listing(list(old.successors), crosswalk.year))
     return old

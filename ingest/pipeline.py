@@ -16,19 +16,20 @@ from tqdm import tqdm
 
 from boundaries.names import named_units
 from epimap.db import Bind, session_scope
-from ingest.carry import Crosswalk, OldUnit, carried_note, carried_place
 from ingest.errors import FeedError, Problem, point_in_other_district
 from ingest.locate import (
     index_points,
     locate,
     located_districts,
+    rename_units,
     resolve_named_units,
     staged_locations,
     unit_chains,
 )
 from ingest.mapping import check_columns, check_layer, header_scorer, map_headers
-from ingest.parents import DISTRICT_LEVEL, RowNames, UnitResolver
+from ingest.parents import DISTRICT_LEVEL
 from ingest.parse_pool import parsed_rows
+from ingest.place_names import NameResolver
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import RowContext
@@ -93,41 +94,6 @@ def unknown_layer(layer_id: str, catalog: Catalog) -> FeedError:
     known = ", ".join(sorted(catalog.layers))
     return FeedError("unknown_layer", f"Không có lớp “{layer_id}”. Các lớp: {known}.",
                      f"No layer '{layer_id}'. Layers: {known}.")
-
-
-class _Resolver:
-    """Find the lowest-level unit a row without coordinates names; its district column constrains.
-
-    A commune name finding no unit or several keeps its reason (``no_location``,
-    ``ambiguous_commune``); a district that is not the commune's, or names nothing, gives the
-    parents' problem (:mod:`ingest.parents`), kept in ``problems`` for the report.  A name found
-    nowhere may be an old commune's (:mod:`ingest.carry`): one that went into one unit places the
-    row there (noted in ``carried``), one split among several gives its problem (in ``named``).
-    """
-
-    def __init__(self, session: Session, scope: Scope) -> None:
-        self.scope, self.units = scope, UnitResolver(session, scope)
-        self.crosswalk = Crosswalk(session, scope)
-        self.problems: dict[tuple[str, str | None], Problem] = {}
-        self.named: dict[tuple[str, str | None], Problem] = {}
-        self.carried: dict[tuple[str, str | None], Problem] = {}
-
-    def __call__(self, commune: str, district: str | None) -> tuple[str | None, str | None]:
-        found = self.units.resolve(RowNames(commune, self.scope.lowest, district=district))
-        if isinstance(found, str):
-            return found, None
-        if found.role != "unit":
-            self.problems[(commune, district)] = found.problem
-            return None, found.problem.code
-        unknown = found.problem.code == "unknown_unit"
-        old = carried_place(self.crosswalk, commune, district) if unknown else None
-        if isinstance(old, OldUnit):
-            self.carried[(commune, district)] = carried_note(self.crosswalk, old)
-            return old.inside[0].code, None
-        if old is not None:
-            self.named[(commune, district)] = old
-            return None, old.code
-        return None, "ambiguous_commune" if found.problem.code == "ambiguous_unit" else "no_location"
 
 
 def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
@@ -251,7 +217,7 @@ Rejected = list[tuple[int, str, str | None, str | None, str | None]]  # seq, rea
 
 
 def _apply_locations(report: Report, session: Session, rejected: Rejected, columns: dict[str, str | None],
-                     polygons: bool, resolver: _Resolver) -> None:
+                     polygons: bool, resolver: NameResolver) -> None:
     for seq, reason, name, district, place in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
@@ -272,7 +238,7 @@ def _apply_locations(report: Report, session: Session, rejected: Rejected, colum
         _flag_other_districts(report, session, resolver, columns["district"])
 
 
-def _carried_rows(session: Session, resolver: _Resolver) -> dict[int, Problem]:
+def _carried_rows(session: Session, resolver: NameResolver) -> dict[int, Problem]:
     """Return the note of each row placed by an old commune's name, by its staging number."""
     if not resolver.carried:
         return {}
@@ -291,7 +257,7 @@ def _note_carried(report: Report, carried: dict[int, Problem], column: str | Non
             report.rows[seq].warn(note, column)
 
 
-def _flag_other_districts(report: Report, session: Session, resolver: _Resolver, column: str) -> None:
+def _flag_other_districts(report: Report, session: Session, resolver: NameResolver, column: str) -> None:
     """Warn on each row whose point lies in another district than the row's district column names."""
     districts = resolver.units.parents[DISTRICT_LEVEL]
     names = {d.code: d.name for d in districts}
@@ -355,8 +321,9 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         tell("locating", len(report.rows))
         polygons = layer.kind.areas
         index_points(session, polygons)
-        resolver = _Resolver(session, scope)
+        resolver = NameResolver(session, scope)
         resolve_named_units(session, resolver)
+        rename_units(session, resolver.old_names())  # a feed written with 2021 names
         carried = _carried_rows(session, resolver)
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
         _apply_locations(report, session, rejected, columns, polygons, resolver)

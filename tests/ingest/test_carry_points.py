@@ -63,3 +63,19 @@ def test_the_2021_set_places_as_before(connection, tmp_path):
     assert [(r.status, r.reason, r.warnings) for r in report.rows] == [
         ("accepted", None, []), ("rejected", "no_location", [])]
     assert report.rows[0].unit_codes["commune"] == "25741"
+
+
+def test_a_feed_of_2021_names_places_them_all_as_2021_names(connection, tmp_path):
+    path = write_csv(tmp_path / "diem.csv", HEADERS, [
+        ["Trạm A", "Xã Đông Thành", "", "", ""],  # 2021: now in Xã Yên Thành, not the 2025 Đông Thành
+        ["Trạm B", "Xã Đô Thành", "", "", ""],  # 2021 only: now in Xã Đông Thành
+    ])
+    dong_thanh, do_thanh = run(connection, path, "40").rows
+    assert dong_thanh.unit_codes["commune"] == "17506" and do_thanh.unit_codes["commune"] == "17530"
+    assert dong_thanh.warnings[0]["message_vi"] == "Xã Đông Thành (2021) → Xã Yên Thành (2025)"
+    mixed = write_csv(tmp_path / "hon_hop.csv", HEADERS, [
+        ["Trạm A", "Xã Đông Thành", "", "", ""], ["Trạm B", "Xã Đô Thành", "", "", ""],
+        ["Trạm C", "Phường Trường Vinh", "", "", ""]])  # a 2025 name: the feed is written with those
+    dong_thanh, do_thanh, _ = run(connection, mixed, "40").rows
+    assert dong_thanh.unit_codes["commune"] == "17530" and dong_thanh.warnings == []
+    assert do_thanh.unit_codes["commune"] == "17530" and do_thanh.warnings[0]["code"] == "carried_2021"
