@@ -191,6 +191,8 @@ unit_stat = Table(
     Column("value", Double, nullable=False),
     Column("source_name", Text),
     _created_at("updated_at"),
+    # 0015: shared by area from an old unit's figure (a 2021 commune split among 2025 wards)
+    Column("estimated", Boolean, nullable=False, server_default=false()),
 )
 Index("unit_stat_metric_day_idx", unit_stat.c.boundary_set, unit_stat.c.metric, unit_stat.c.day)
 
@@ -204,6 +206,8 @@ unit_stat_change = Table(
     Column("day", Date, primary_key=True),
     Column("old_value", Double),  # NULL: the value did not exist before
     Column("new_value", Double),  # NULL: the publication (a rollback) removed it
+    Column("old_estimated", Boolean),  # 0015: the flags beside the values
+    Column("new_estimated", Boolean),
     CheckConstraint("old_value IS DISTINCT FROM new_value", name="unit_stat_change_check"),
 )
 

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from epimap.errors import Problem
 
-__all__ = ["FeedError", "OtherProvince", "Problem", "ValueProblem", "ambiguous_parent", "conflicting_rows",
-           "district_mismatch", "other_province", "outside_scope", "point_in_other_district", "repeated_row",
-           "unknown_parent"]
+__all__ = ["FeedError", "OtherProvince", "Problem", "ValueProblem", "ambiguous_old_unit", "ambiguous_parent",
+           "carried_conflict", "carried_row", "conflicting_rows", "district_mismatch", "other_province",
+           "outside_scope", "point_in_other_district", "repeated_row", "split_commune", "unknown_parent",
+           "unknown_share"]
 
 # How a parent column's level is named in messages: (Vietnamese, English).
 LEVEL_NAMES = {"province": ("tỉnh/thành phố", "province"), "district": ("quận/huyện", "district")}
@@ -117,3 +118,57 @@ def point_in_other_district(given: str, found: str) -> Problem:
                    " lại.",
                    f"The coordinates lie in {found}, not in the district “{given}” the row gives;"
                    " check them.")
+
+
+# ----------------------------------------------------------------- rows carried through the crosswalk
+
+
+def carried_row(old: str, year: str, new: list[tuple[str, float]], estimated: bool) -> Problem:
+    """Return the note of a row naming an old unit, carried to its new units (name, share) of a year.
+
+    >>> carried_row("Xã Hưng Dũng (2021)", "2025", [("Phường Trường Vinh", 1.0)], False).message_en
+    'Xã Hưng Dũng (2021) carried to Phường Trường Vinh (2025)'
+    >>> carried_row("P. X (2021)", "2025", [("A", 0.625), ("B", 0.375)], True).message_vi
+    'P. X (2021) → A (2025, 62%), B (2025, 38%): số liệu chia theo diện tích (ước tính)'
+    """
+    shown = ", ".join(f"{name} ({year}, {share:.0%})" if estimated else f"{name} ({year})"
+                      for name, share in new)
+    if not estimated:
+        return Problem("carried_2021", f"{old} → {shown}", f"{old} carried to {shown}")
+    return Problem("carried_2021", f"{old} → {shown}: số liệu chia theo diện tích (ước tính)",
+                   f"{old} carried to {shown}: figures shared by area (estimated)")
+
+
+def split_commune(old: str, new: str) -> Problem:
+    """Return the problem of a row placed only by an old unit's name, which went into several units."""
+    return Problem("split_commune",
+                   f"{old} nay thuộc nhiều đơn vị: {new}; tên xã cũ không cho biết điểm thuộc đơn vị nào,"
+                   " hãy ghi tọa độ.",
+                   f"{old} was split among {new}; its old name cannot tell which holds the row:"
+                   " give coordinates.")
+
+
+def unknown_share(old: str, new: str) -> Problem:
+    """Return the problem of a statistics row of a split old unit whose old boundary is not loaded."""
+    return Problem("unknown_share",
+                   f"{old} đã chia cho {new}; chưa có ranh giới cũ để chia số liệu theo diện tích."
+                   " Hãy ghi số liệu theo đơn vị mới hoặc nạp ranh giới cũ.",
+                   f"{old} was split among {new}; without its old boundary its figures cannot be"
+                   " shared by area. Give figures per new unit, or load the old boundaries.")
+
+
+def ambiguous_old_unit(name: str, listing: str) -> Problem:
+    """Return the problem of an old unit's name that several old units bore."""
+    return Problem("ambiguous_unit", f"Tên cũ “{name}” khớp nhiều đơn vị trước sắp xếp: {listing};"
+                   " hãy ghi rõ huyện hoặc mã xã cũ.",
+                   f"The old name “{name}” matches several units before the reform: {listing};"
+                   " give the district or the old commune code.")
+
+
+def carried_conflict(new: str, metric: str, day: str, row: int) -> Problem:
+    """Return the problem of an old unit's figure for a new unit that a row of the new unit also gives."""
+    return Problem("carried_conflict",
+                   f"Dòng {row} đã ghi số liệu của {new} ({metric} ngày {day}); số liệu của xã cũ không"
+                   " được cộng thêm.",
+                   f"Row {row} already gives {new} ({metric} on {day}); the old unit's figure is not"
+                   " added to it.")

@@ -126,8 +126,13 @@ def resolve_named_units(session: Session, resolve: Callable[[str, str | None], t
         "SELECT DISTINCT commune_name, district_name FROM ingest_staging WHERE geom IS NULL")).all()
     if len(pairs) > 1:  # one index pass instead of a scan of the whole staging table per name
         session.execute(text("CREATE INDEX ON ingest_staging (commune_name) WHERE geom IS NULL"))
-    for commune, district in pairs:
-        code, why = resolve(commune, district)
+    rename_units(session, {(commune, district): resolve(commune, district) for commune, district in pairs})
+
+
+def rename_units(session: Session, found: dict[tuple[str, str | None], tuple[str | None, str | None]]
+                 ) -> None:
+    """Give the rows without geometry of each (commune, district) its unit's code, or None and why."""
+    for (commune, district), (code, why) in found.items():
         session.execute(text(
             "UPDATE ingest_staging SET named_unit = :code, reject = :why WHERE geom IS NULL"
             " AND commune_name = :c AND district_name IS NOT DISTINCT FROM :d"),

@@ -21,13 +21,15 @@ from ingest.locate import (
     index_points,
     locate,
     located_districts,
+    rename_units,
     resolve_named_units,
     staged_locations,
     unit_chains,
 )
 from ingest.mapping import check_columns, check_layer, header_scorer, map_headers
-from ingest.parents import DISTRICT_LEVEL, RowNames, UnitResolver
+from ingest.parents import DISTRICT_LEVEL
 from ingest.parse_pool import parsed_rows
+from ingest.place_names import NameResolver
 from ingest.readers import Table, read_tables
 from ingest.report import Report, RowResult
 from ingest.rows import RowContext
@@ -92,28 +94,6 @@ def unknown_layer(layer_id: str, catalog: Catalog) -> FeedError:
     known = ", ".join(sorted(catalog.layers))
     return FeedError("unknown_layer", f"Không có lớp “{layer_id}”. Các lớp: {known}.",
                      f"No layer '{layer_id}'. Layers: {known}.")
-
-
-class _Resolver:
-    """Find the lowest-level unit a row without coordinates names; its district column constrains.
-
-    A commune name finding no unit or several keeps its reason (``no_location``,
-    ``ambiguous_commune``); a district that is not the commune's, or names nothing, gives the
-    parents' problem (:mod:`ingest.parents`), kept in ``problems`` for the report.
-    """
-
-    def __init__(self, session: Session, scope: Scope) -> None:
-        self.scope, self.units = scope, UnitResolver(session, scope)
-        self.problems: dict[tuple[str, str | None], Problem] = {}
-
-    def __call__(self, commune: str, district: str | None) -> tuple[str | None, str | None]:
-        found = self.units.resolve(RowNames(commune, self.scope.lowest, district=district))
-        if isinstance(found, str):
-            return found, None
-        if found.role != "unit":
-            self.problems[(commune, district)] = found.problem
-            return None, found.problem.code
-        return None, "ambiguous_commune" if found.problem.code == "ambiguous_unit" else "no_location"
 
 
 def _tables(path: Path, layer: Layer, catalog: Catalog, options: IngestOptions) -> Iterator[Table]:
@@ -237,7 +217,7 @@ Rejected = list[tuple[int, str, str | None, str | None, str | None]]  # seq, rea
 
 
 def _apply_locations(report: Report, session: Session, rejected: Rejected, columns: dict[str, str | None],
-                     polygons: bool, resolver: _Resolver) -> None:
+                     polygons: bool, resolver: NameResolver) -> None:
     for seq, reason, name, district, place in rejected:
         row = report.rows[seq]
         column = columns.get("commune") if name else columns.get("location")
@@ -245,7 +225,8 @@ def _apply_locations(report: Report, session: Session, rejected: Rejected, colum
         problem = resolver.problems.get((name, district)) if name else None
         if problem is not None:
             column, value = columns.get("district"), district
-        problem = problem or _location_problem(reason, name)
+        named = resolver.named.get((name, district)) if name else None
+        problem = problem or (named if named and named.code == reason else _location_problem(reason, name))
         report.rows[seq] = RowResult.rejected(row.sheet, row.row, problem, column, value)
     chains = unit_chains(session)  # rows of one unit share its dict: treat it as read-only
     rows = report.rows
@@ -257,7 +238,26 @@ def _apply_locations(report: Report, session: Session, rejected: Rejected, colum
         _flag_other_districts(report, session, resolver, columns["district"])
 
 
-def _flag_other_districts(report: Report, session: Session, resolver: _Resolver, column: str) -> None:
+def _carried_rows(session: Session, resolver: NameResolver) -> dict[int, Problem]:
+    """Return the note of each row placed by an old commune's name, by its staging number."""
+    if not resolver.carried:
+        return {}
+    rows = session.execute(text(
+        "SELECT seq, commune_name, district_name FROM ingest_staging WHERE geom IS NULL"
+        " AND named_unit IS NOT NULL AND commune_name = ANY(:names)"),
+        {"names": sorted({commune for commune, _ in resolver.carried})})
+    return {r.seq: resolver.carried[(r.commune_name, r.district_name)] for r in rows
+            if (r.commune_name, r.district_name) in resolver.carried}
+
+
+def _note_carried(report: Report, carried: dict[int, Problem], column: str | None) -> None:
+    """Note on each accepted row placed by an old commune's name where it went."""
+    for seq, note in carried.items():
+        if report.rows[seq].status == "accepted":
+            report.rows[seq].warn(note, column)
+
+
+def _flag_other_districts(report: Report, session: Session, resolver: NameResolver, column: str) -> None:
     """Warn on each row whose point lies in another district than the row's district column names."""
     districts = resolver.units.parents[DISTRICT_LEVEL]
     names = {d.code: d.name for d in districts}
@@ -321,10 +321,13 @@ def ingest_feed(bind: Bind, path: Path, layer_id: str, catalog: Catalog,
         tell("locating", len(report.rows))
         polygons = layer.kind.areas
         index_points(session, polygons)
-        resolver = _Resolver(session, scope)
+        resolver = NameResolver(session, scope)
         resolve_named_units(session, resolver)
+        rename_units(session, resolver.old_names())  # a feed written with 2021 names
+        carried = _carried_rows(session, resolver)
         rejected = locate(session, scope, polygons, match_ids=has_current(session, layer))
         _apply_locations(report, session, rejected, columns, polygons, resolver)
+        _note_carried(report, carried, columns.get("commune"))
         tell("comparing", len(report.rows))
         report.diff = diff(session, layer, scope)
         if options.inspect is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -38,12 +38,14 @@ from sqlalchemy.orm import Session
 from boundaries.names import fold
 from boundaries.queries import get_unit, set_levels
 from epimap.db import Bind, session_scope
+from ingest.carry import Crosswalk, OldUnit, carried_figures, carried_note
+from ingest.carry_stats import carried_key, is_carried, settle_with_carried
 from ingest.errors import FeedError, Problem, ValueProblem
 from ingest.mapping import alias_matches, header_forms
 from ingest.parents import DISTRICT_LEVEL, PROVINCE_LEVEL, RowNames, UnitResolver, Unresolved
 from ingest.pipeline import sha256_of
 from ingest.readers import Row, Table, read_tables
-from ingest.repeats import Entry, Key, settle_repeats
+from ingest.repeats import Entry, Key
 from ingest.report import Report, RowResult
 from ingest.values import clean_text, parse_date, parse_number, quote_value
 from layers.catalog import STATISTICS_LAYER, Catalog, Layer
@@ -79,6 +81,8 @@ class Layout:
     values: tuple[ValueColumn, ...]
     ignored: tuple[str, ...] = ()
     parents: tuple[tuple[str, str], ...] = ()  # (level, header) of the coarser unit columns
+    # A district column in a set without districts (2025): a hint for the old units a row may name.
+    old_district: str | None = None
 
     def parent(self, level: str) -> str | None:
         """Return the header of the parent column of a level, or None."""
@@ -245,9 +249,12 @@ def table_layout(table: Table, catalog: Catalog, levels: list[str], metric: str 
     units = _unit_columns(table, roles, levels)
     values = _value_columns(table, roles, days, by_metric, catalog, metric)
     metric_column = roles.get("metric") if any(v.metric is None for v in values) else None
-    used = {*(header for _, header in units), roles.get("date"), metric_column, *(v.header for v in values)}
+    old_district = roles.get("district") if DISTRICT_LEVEL not in levels else None
+    used = {*(header for _, header in units), roles.get("date"), metric_column, *(v.header for v in values),
+            old_district}
     return Layout(unit=units[0][1], level=units[0][0], date=roles.get("date"), metric=metric_column,
-                  values=values, ignored=tuple(h for h in table.headers if h not in used), parents=units[1:])
+                  values=values, ignored=tuple(h for h in table.headers if h not in used), parents=units[1:],
+                  old_district=old_district)
 
 
 def _at_level(layout: Layout, units: tuple[tuple[str, str], ...], chosen: int) -> Layout:
@@ -255,7 +262,8 @@ def _at_level(layout: Layout, units: tuple[tuple[str, str], ...], chosen: int) -
     level, unit = units[chosen]
     finer = tuple(header for _, header in units[:chosen])
     return Layout(unit=unit, level=level, date=layout.date, metric=layout.metric, values=layout.values,
-                  ignored=(*layout.ignored, *finer), parents=units[chosen + 1:])
+                  ignored=(*layout.ignored, *finer), parents=units[chosen + 1:],
+                  old_district=layout.old_district)
 
 
 def settle_level(layout: Layout, rows: Iterator[Row]) -> tuple[Layout, Iterator[Row]]:
@@ -349,19 +357,47 @@ def _row_metric(layout: Layout, row: Row, catalog: Catalog) -> str | None:
     return metric
 
 
-def _row_unit(units: UnitResolver, layout: Layout, row: Row, name: str) -> str:
-    """Return the code of a row's unit, constrained by its parent columns, or reject the row."""
+@dataclass(frozen=True)
+class FeedUnits:
+    """Where a feed's rows find their units: the scope's set, else the crosswalk's old units."""
+
+    names: UnitResolver
+    crosswalk: Crosswalk
+    row_names: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # direct rows' names
+
+
+def _row_unit(units: FeedUnits, layout: Layout, row: Row, name: str) -> str | OldUnit:
+    """Return the code of a row's unit (or the old unit it names), constrained by its parent columns.
+
+    A name finding no unit in scope may name an old unit (2021) whose figures go to new units; a
+    province no longer found (Bình Dương, 2025) is then that old unit's, if the crosswalk says so.
+    """
     province, district = layout.parent(PROVINCE_LEVEL), layout.parent(DISTRICT_LEVEL)
     names = RowNames(name, layout.level, province=_cell_text(row, province),
                      district=_cell_text(row, district))
-    code = units.resolve(names)
+    code = units.names.resolve(names)
+    old_province = None
+    if isinstance(code, Unresolved) and _old_province(units, code, names.province):
+        old_province, names = names.province, RowNames(name, layout.level, district=names.district)
+        code = units.names.resolve(names)
     if isinstance(code, Unresolved):
+        old = None
+        if code.role == "unit" and code.problem.code == "unknown_unit":
+            old = carried_figures(units.crosswalk, name, _cell_text(row, layout.old_district), old_province)
+        if isinstance(old, OldUnit):
+            return old
         column = {"province": province, "district": district}.get(code.role) or layout.unit
-        raise _Rejection(code.problem, column)
+        raise _Rejection(old or code.problem, column if old is None else layout.unit)
     return code
 
 
-def _read_row(units: UnitResolver, catalog: Catalog, layout: Layout, row: Row
+def _old_province(units: FeedUnits, code: Unresolved, province: str | None) -> bool:
+    """Tell whether a row's province, found nowhere in the set, is an old unit's of the crosswalk."""
+    return (province is not None and code.role == "province" and code.problem.code == "unknown_unit"
+            and units.crosswalk.is_old_province(province))
+
+
+def _read_row(units: FeedUnits, catalog: Catalog, layout: Layout, row: Row
               ) -> tuple[RowResult | None, dict]:
     """Return a row's result and its values by (unit, metric, day); None for a heading row."""
     try:
@@ -376,8 +412,14 @@ def _read_row(units: UnitResolver, catalog: Catalog, layout: Layout, row: Row
     except _Rejection as rejection:
         value = row.cells.get(rejection.column) if rejection.column else None
         return RowResult.rejected(row.sheet, row.number, rejection.problem, rejection.column, value), {}
-    values = {(code, column.metric or metric, column.day or day): value for column, value in numbers}
-    return RowResult(row.sheet, row.number, "accepted", unit_codes={layout.level: code}), values
+    if isinstance(code, OldUnit):
+        result = RowResult(row.sheet, row.number, "accepted",
+                           unit_codes={layout.level: ",".join(s.code for s in code.inside)})
+        result.warn(carried_note(units.crosswalk, code), layout.unit)
+        code = carried_key(code)
+    else:
+        result = RowResult(row.sheet, row.number, "accepted", unit_codes={layout.level: code})
+    return result, {(code, column.metric or metric, column.day or day): value for column, value in numbers}
 
 
 def _missing_unit(header: str) -> Problem:
@@ -396,7 +438,7 @@ def _levels(session: Session, catalog: Catalog, set_name: str, metric: str | Non
     return set_levels(session, set_name)
 
 
-def _read_table(report: Report, units: UnitResolver, catalog: Catalog, table: Table, layout: Layout,
+def _read_table(report: Report, units: FeedUnits, catalog: Catalog, table: Table, layout: Layout,
                 entries: list[Entry]) -> None:
     """Add a table's rows to the report and the accepted rows' values to ``entries``."""
     layout, rows = settle_level(layout, table.rows)
@@ -408,6 +450,9 @@ def _read_table(report: Report, units: UnitResolver, catalog: Catalog, table: Ta
             continue
         if found:
             entries.append((len(report.rows), found, layout.unit))
+            if units.crosswalk.may_carry and not is_carried(found):  # an old name may be a new one's
+                units.row_names[len(report.rows)] = (_cell_text(row, layout.unit),
+                                                     _cell_text(row, layout.old_district))
         report.rows.append(result)
     report.skipped_rows += [(table.sheet, number, why) for number, why in table.skipped]
 
@@ -432,16 +477,16 @@ class StatsOptions:
 
 
 def _read_feed(session: Session, path: Path, catalog: Catalog, options: StatsOptions, scope: Scope,
-               report: Report) -> tuple[dict[Key, float], dict[Key, int]]:
-    """Read every table of a feed into the report; return its values and the row each came from."""
+               report: Report) -> tuple[dict[Key, float], dict[Key, int], set[Key]]:
+    """Read every table of a feed into the report; return its values, the row of each, the estimated."""
     levels = _levels(session, catalog, scope.boundary_set, options.metric)
-    units = UnitResolver(session, scope)
+    units = FeedUnits(UnitResolver(session, scope), Crosswalk(session, scope))
     entries: list[Entry] = []
     for table in read_tables(path, sheet=options.sheet, max_bytes=options.max_bytes,
                              name=options.source_name):
         layout = table_layout(table, catalog, levels, options.metric)
         _read_table(report, units, catalog, table, layout, entries)
-    return settle_repeats(report, entries)
+    return settle_with_carried(report, entries, units.crosswalk, units.row_names)
 
 
 def _publish(session: Session, layer: Layer, scope: Scope, options: StatsOptions, report: Report) -> int:
@@ -468,7 +513,7 @@ def ingest_stats_feed(bind: Bind, path: Path, catalog: Catalog, options: StatsOp
                     dry_run=options.dry_run)
     with publication_conflicts(), session_scope(bind) as session:
         scope = _scope(session, options)
-        values, rows = _read_feed(session, path, catalog, options, scope, report)
+        values, rows, estimated = _read_feed(session, path, catalog, options, scope, report)
         if not report.accepted:
             report.refused = Problem("no_accepted_rows", "Không có dòng số liệu nào hợp lệ; không ghi gì.",
                                      "No data row was accepted; nothing was written.")
@@ -476,7 +521,7 @@ def ingest_stats_feed(bind: Bind, path: Path, catalog: Catalog, options: StatsOp
         if not options.dry_run:
             sync_catalog(session, catalog)
             lock_layer(session, layer, options.preview_base)
-        stage_values(session, values, rows)
+        stage_values(session, values, rows, estimated)
         report.diff = diff_values(session, scope.boundary_set)
         if options.inspect is not None:
             options.inspect(session, layer, scope)

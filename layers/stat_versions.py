@@ -15,7 +15,7 @@ those added after the publication it restores (staged with a NULL value).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,7 +40,8 @@ Key = tuple[str, str, date]  # unit code, metric, day
 
 # Each staged value beside the current one (NULL where there is none).
 _COMPARED = """
-SELECT s.unit_code, s.metric, s.day, s.row_no, s.value AS new, c.value AS old FROM stat_staging s
+SELECT s.unit_code, s.metric, s.day, s.row_no, s.value AS new, c.value AS old,
+       s.estimated AS new_estimated, c.estimated AS old_estimated FROM stat_staging s
 LEFT JOIN unit_stat c ON c.boundary_set = :s AND c.unit_code = s.unit_code AND c.metric = s.metric
     AND c.day = s.day
 """
@@ -67,16 +68,18 @@ def drop_staging(session: Session) -> None:
     session.execute(text("DROP TABLE IF EXISTS stat_staging"))
 
 
-def stage_values(session: Session, values: Mapping[Key, float], rows: Mapping[Key, int]) -> None:
-    """Stage a feed's values (key -> value) and the data row each came from."""
+def stage_values(session: Session, values: Mapping[Key, float], rows: Mapping[Key, int],
+                 estimated: Collection[Key] = ()) -> None:
+    """Stage a feed's values (key -> value), the data row each came from and which are estimates."""
     drop_staging(session)
     keys = list(values)
     session.execute(text(
         "CREATE TEMP TABLE stat_staging ON COMMIT DROP AS SELECT * FROM unnest(CAST(:u AS text[]),"
-        " CAST(:m AS text[]), CAST(:d AS date[]), CAST(:v AS float8[]), CAST(:r AS int[]))"
-        " AS k(unit_code, metric, day, value, row_no)"),
+        " CAST(:m AS text[]), CAST(:d AS date[]), CAST(:v AS float8[]), CAST(:r AS int[]),"
+        " CAST(:e AS boolean[])) AS k(unit_code, metric, day, value, row_no, estimated)"),
         {"u": [k[0] for k in keys], "m": [k[1] for k in keys], "d": [k[2] for k in keys],
-         "v": [values[k] for k in keys], "r": [rows.get(k) for k in keys]})
+         "v": [values[k] for k in keys], "r": [rows.get(k) for k in keys],
+         "e": [k in estimated for k in keys]})
     _index_staging(session)
 
 
@@ -124,18 +127,21 @@ def publish_values(session: Session, layer: Layer, scope: Scope, info: PublishIn
     publication = record_publication(session, layer, scope, info, change)
     params = {"s": scope.boundary_set, "pub": publication, "src": info.source_name}
     session.execute(text(
-        "INSERT INTO unit_stat_change (publication_id, unit_code, metric, day, old_value, new_value)"  # noqa: S608
-        " SELECT :pub, unit_code, metric, day, old, new FROM (" + _COMPARED + ") q"
+        "INSERT INTO unit_stat_change (publication_id, unit_code, metric, day, old_value, new_value,"  # noqa: S608
+        " old_estimated, new_estimated)"
+        " SELECT :pub, unit_code, metric, day, old, new, old_estimated, new_estimated FROM ("
+        + _COMPARED + ") q"
         " WHERE old IS DISTINCT FROM new"), params)
     session.execute(text(
         "DELETE FROM unit_stat c USING stat_staging s WHERE s.value IS NULL AND c.boundary_set = :s"
         " AND c.unit_code = s.unit_code AND c.metric = s.metric AND c.day = s.day"), params)
     session.execute(text(
-        "INSERT INTO unit_stat (boundary_set, unit_code, metric, day, value, source_name, updated_at)"
-        " SELECT :s, unit_code, metric, day, value, :src, now() FROM stat_staging WHERE value IS NOT NULL"
-        " ON CONFLICT (boundary_set, unit_code, metric, day) DO UPDATE"
-        " SET value = EXCLUDED.value, source_name = EXCLUDED.source_name, updated_at = now()"
-        " WHERE unit_stat.value IS DISTINCT FROM EXCLUDED.value"), params)
+        "INSERT INTO unit_stat (boundary_set, unit_code, metric, day, value, estimated, source_name,"
+        " updated_at) SELECT :s, unit_code, metric, day, value, estimated, :src, now() FROM stat_staging"
+        " WHERE value IS NOT NULL ON CONFLICT (boundary_set, unit_code, metric, day) DO UPDATE"
+        " SET value = EXCLUDED.value, estimated = EXCLUDED.estimated, source_name = EXCLUDED.source_name,"
+        " updated_at = now() WHERE unit_stat.value IS DISTINCT FROM EXCLUDED.value"
+        " OR unit_stat.estimated IS DISTINCT FROM EXCLUDED.estimated"), params)
     return publication
 
 
@@ -149,7 +155,8 @@ def _stage_past_values(session: Session, layer: Layer, scope: Scope, publication
     drop_staging(session)
     session.execute(text(
         "CREATE TEMP TABLE stat_staging ON COMMIT DROP AS SELECT DISTINCT ON (c.unit_code, c.metric, c.day)"
-        " c.unit_code, c.metric, c.day, c.old_value AS value, NULL::int AS row_no"
+        " c.unit_code, c.metric, c.day, c.old_value AS value, NULL::int AS row_no,"
+        " coalesce(c.old_estimated, false) AS estimated"
         " FROM unit_stat_change c JOIN publication p ON p.id = c.publication_id"
         " WHERE p.layer_id = :l AND p.boundary_set = :s AND c.publication_id > :p"
         " AND c.unit_code = ANY(:codes)"

@@ -152,6 +152,18 @@ def latest_values(session: Session, set_name: str, unit_code: str, limit: int) -
             for r in rows]
 
 
+def has_estimates(session: Session, set_name: str, unit_code: str, metric: str, start: date,
+                  end: date) -> bool:
+    """Tell whether a value inside a unit (itself included) over [start, end] is an estimate.
+
+    Estimates are old units' figures shared by area onto new units (``ingest.carry_stats``).
+    """
+    return session.execute(text(
+        _UNITS_WITHIN + "SELECT EXISTS (SELECT 1 FROM unit_stat v JOIN down d ON d.code = v.unit_code"  # noqa: S608
+        " WHERE v.boundary_set = :s AND v.metric = :m AND v.estimated AND v.day BETWEEN :start AND :end)"),
+        {"s": set_name, "c": unit_code, "m": metric, "start": start, "end": end}).scalar_one()
+
+
 def value_count(session: Session, set_name: str | None = None, unit_code: str | None = None) -> int:
     """Count the current values (everywhere, or inside a unit of a set, itself included)."""
     if set_name is None or unit_code is None:

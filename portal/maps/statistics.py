@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from boundaries.queries import Unit
 from layers.classify import colour_for, legend, nice_breaks
 from layers.risk import RiskRules, commune_levels, default_rules, level_counts
-from layers.statistics import MAP_STATISTICS, child_statistic, data_days, stat_series
+from layers.statistics import MAP_STATISTICS, child_statistic, data_days, has_estimates, stat_series
 from portal.errors import BadRequest
 
 SERIES_DAYS = 14
@@ -28,6 +28,7 @@ class UnitStatistics:
     legend: list[tuple[float | None, float, str]] = field(default_factory=list)
     series: list[tuple[date, float]] = field(default_factory=list)
     week_total: float | None = None  # None: no figure for the week (never shown as 0)
+    week_estimated: bool = False  # some figure of the week was shared by area from an old unit's
     first_day: date | None = None  # the days with figures: the date picker's bounds
     last_day: date | None = None
     levels: dict[str, int | None] = field(default_factory=dict)
@@ -81,6 +82,9 @@ def unit_statistics(session: Session, unit: Unit, statistic: str, day: date | No
     result.series = [(d, v) for d, v in series if day - timedelta(days=SERIES_DAYS) < d <= day]
     week = [v for d, v in series if day - timedelta(days=7) < d <= day]
     result.week_total = sum(week) if week else None
+    if week:
+        result.week_estimated = has_estimates(session, unit.boundary_set, unit.code, "new_cases",
+                                              day - timedelta(days=6), day)
     result.levels = commune_levels(session, unit.boundary_set, unit.code, day)
     result.level_counts = level_counts(result.levels)
     return result
