@@ -83,6 +83,22 @@ def test_shown_labels_never_overlap(context_for, engine, live_server, screen, pa
     page.close()
 
 
+def test_names_are_placed_again_when_the_window_changes_size(context_for, live_server):
+    page = context_for("laptop").new_page()
+    page.goto(live_server + "/map/718", wait_until="networkidle")
+    wide = {label[0] for label in _shown(page)}
+    page.set_viewport_size({"width": 760, "height": 600})
+    narrow = _shown(page)
+    assert _collisions(narrow) == [] and len(narrow) >= 5
+    frame = page.evaluate("() => { const r = epimap.map.getContainer().getBoundingClientRect();"
+                          " return [r.left, r.top, r.right, r.bottom]; }")
+    cut = [label[0] for label in narrow if label[1] < frame[0] or label[2] < frame[1]
+           or label[3] > frame[2] or label[4] > frame[3]]
+    assert cut == []  # placed again: no name is left cut by the map's new edge
+    assert {label[0] for label in narrow} != wide
+    page.close()
+
+
 def test_the_most_populous_unit_keeps_its_name(context_for, engine, live_server):
     with engine.connect() as conn:
         biggest = conn.execute(text(
