@@ -209,6 +209,14 @@ def _class_label(lower: float | None, upper: float, lang: str) -> str:
         f"{number(lower, lang=lang)} – {number(upper, lang=lang)}"
 
 
+def _period_note(overlay: Overlay, lang: str) -> str:
+    """Return a second line "In force on <day>" for zones drawn as they were on a past day, else nothing."""
+    period = overlay.meta.get("period")
+    if not period or period["day"] >= period["today"]:
+        return ""
+    return f"\n{translate('in_force_on').capitalize()} {day(date.fromisoformat(period['day']), lang)}"
+
+
 def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
     stats = scene.stats
     top = 0.86
@@ -224,7 +232,7 @@ def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
         top -= 0.028 * len(handles) + 0.09
     handles = []
     for (overlay, _), count in zip(scene.layers, counts, strict=True):
-        label = f"{overlay.layer.title(scene.lang)} ({count})"
+        label = f"{overlay.layer.title(scene.lang)} ({count}){_period_note(overlay, scene.lang)}"
         if overlay.layer.kind.areas:
             handles.append(Patch(facecolor=overlay.layer.color + "26", edgecolor=overlay.layer.color,
                                  hatch="////", label=label))

@@ -23,8 +23,8 @@ from portal.share.snapshot import draw, read_scene
 from tests.browser import watch_errors
 
 # The language is kept in a cookie once chosen: each page names its own.
-MAP_PAGES = ["/?lang=vi", "/map/718?lang=vi", "/map/25741?lang=vi", "/map/25741?lang=en", "/?lang=en",
-             "/embed/718?lang=vi"]
+MAP_PAGES = ["/?lang=vi", "/map/74?lang=vi", "/map/718?lang=vi", "/map/25741?lang=vi", "/map/25741?lang=en",
+             "/?lang=en", "/embed/718?lang=vi"]
 TEXT_VIEWS = [("/map/vn2021/74/van-ban?lang=vi", ("province", "74")),
               ("/map/vn2021/725/van-ban?lang=vi", ("district", "725")),
               ("/map/vn2021/718/van-ban?lang=en", ("district", "718")),
@@ -231,6 +231,23 @@ def test_map_images_count_no_ended_zone_show_no_false_zero_and_no_key(app, conne
         title = "Lockdown zones" if lang == "en" else "Vùng phong tỏa"
         assert f"{title} ({_zones(connection, _today())})" in texts
         assert not set(values) & set(_without_figures(connection, "718"))  # grey, never a 0 class
+
+
+def test_a_past_days_image_counts_that_days_zones_and_says_which_day(app, connection):
+    url = f"/snapshot/74.png?date={PAST_DAY}&layers=lockdown_zones&lang=vi"
+    with app.test_request_context(url):
+        session = db_session()
+        scene = read_scene(session, queries.get_unit(session, "vn2021", "74"),
+                           {"date": PAST_DAY, "layers": "lockdown_zones"})
+        texts = [t.get_text() for t in draw(scene).findobj(Text) if t.get_visible()]
+    west, south, east, north = scene.bbox
+    in_box = connection.execute(text(
+        "SELECT count(*) FROM feature WHERE layer_id = 'lockdown_zones' AND valid_to_pub IS NULL"
+        " AND props ->> 'valid_from' <= :d AND coalesce(props ->> 'valid_to', '9999') >= :d"
+        " AND geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
+        {"d": PAST_DAY, "w": west, "s": south, "e": east, "n": north}).scalar()
+    assert in_box > 0
+    assert f"Vùng phong tỏa ({in_box})\nHiệu lực ngày 10/08/2021" in texts  # not shown as current
 
 
 def test_share_metadata_names_no_key(client, app):
