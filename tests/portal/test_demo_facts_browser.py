@@ -132,7 +132,7 @@ def _popups(page, colours: list[str], most: int = 4) -> list[str]:
     return texts
 
 
-def test_map_pages_show_no_ended_zone_no_false_zero_and_no_key(page, live_server, app, connection):
+def test_map_pages_and_popups_show_no_ended_zone_and_no_key(page, live_server, app, connection):
     keys = _internal_keys(app)
     assert _ended(connection) > 0  # the demo's zones have ended: what must not be shown as current
     colours = [layer.color for layer in load_catalog(app.config["SETTINGS"].catalog_file).feature_layers()]
@@ -176,6 +176,7 @@ def test_a_past_day_draws_its_zones_as_ended_never_as_current(page, live_server,
     assert all(not _leaks(t, keys, "vi") for t in found)
     listed = _visible_text(app.test_client(), f"/map/vn2021/{commune}/van-ban?date={PAST_DAY}&lang=vi")
     assert "Đã kết thúc ngày" in listed  # the text view lists that day's zones, marked as ended
+    assert page.errors == []
 
 
 @pytest.mark.parametrize(("url", "unit"), TEXT_VIEWS)
