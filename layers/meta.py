@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from boundaries.queries import Unit
 from layers.catalog import Layer
 from layers.statistics import value_count
-from layers.store import within
+from layers.store import in_force, within
 
 
 @dataclass(frozen=True)
@@ -21,17 +21,6 @@ class LayerState:
     publication: int | None
     updated_at: datetime | None
     count: int
-
-
-def in_force(layer: Layer, day: date | None, alias: str = "f") -> tuple[str, dict[str, str]]:
-    """Return the condition (to AND) keeping features of a layer with a period in force on ``day``.
-
-    Layers without a period (see :attr:`Layer.has_period`), or no day, keep every feature.
-    """
-    if day is None or not layer.has_period:
-        return "", {}
-    return (f" AND {alias}.props ->> 'valid_from' <= :in_force_day AND ({alias}.props ->> 'valid_to' IS NULL"
-            f" OR {alias}.props ->> 'valid_to' >= :in_force_day)"), {"in_force_day": day.isoformat()}
 
 
 def layer_state(session: Session, layer: Layer, reader: Unit | None = None, *,

@@ -104,7 +104,8 @@ def child_statistic(session: Session, set_name: str, parent_code: str, statistic
     people = populations(session, set_name, parent_code, day)
     if statistic == "cases_per_100k":
         cases = stat_totals(session, set_name, parent_code, "new_cases", *week)
-        return {code: cases.get(code, 0.0) * 100_000 / people[code] for code in people if people[code]}
+        # a unit without figures has no rate (never 0): the demo records its zeros explicitly
+        return {code: value * 100_000 / people[code] for code, value in cases.items() if people.get(code)}
     if statistic == "doses_per_100":
         totals = [stat_totals(session, set_name, parent_code, metric, date.min, day)
                   for metric in ("doses_1", "doses_2")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Select, func, select, text
 from sqlalchemy.orm import Session
@@ -141,16 +141,29 @@ def layers_with_features(db: Session | Connection, layer_ids: list[str]) -> set[
     return {row[0] for row in rows}
 
 
+def in_force(layer: Layer, day: date | None, alias: str = "f") -> tuple[str, dict[str, str]]:
+    """Return the condition (to AND) keeping features of a layer with a period in force on ``day``.
+
+    Layers without a period (see :attr:`Layer.has_period`), or no day, keep every feature.
+    """
+    if day is None or not layer.has_period:
+        return "", {}
+    return (f" AND {alias}.props ->> 'valid_from' <= :in_force_day AND ({alias}.props ->> 'valid_to' IS NULL"
+            f" OR {alias}.props ->> 'valid_to' >= :in_force_day)"), {"in_force_day": day.isoformat()}
+
+
 def features(session: Session, layer: Layer, *, as_of: int | None = None,
              unit: tuple[str, str] | None = None, public_only: bool = True,
-             limit: int | None = None, reader: Unit | None = None) -> list[dict]:
+             limit: int | None = None, reader: Unit | None = None, day: date | None = None) -> list[dict]:
     """Return a layer's features now or at a publication, optionally inside a unit (level, code).
 
-    ``reader`` limits them further to a reader's unit (see :func:`within`).
+    ``reader`` limits them further to a reader's unit (see :func:`within`); ``day`` keeps, of a layer
+    with a period (lockdown zones), the features in force that day (see :func:`in_force`).
     """
     limited, params = within(reader)
-    where = [live_at(as_of) + limited, "f.layer_id = :l"]
-    params.update(l=layer.id, as_of=as_of)
+    current, day_params = in_force(layer, day)
+    where = [live_at(as_of) + limited + current, "f.layer_id = :l"]
+    params.update(l=layer.id, as_of=as_of, **day_params)
     if unit:
         where.append("f.units ->> :unit_level = :unit_code")
         params.update(unit_level=unit[0], unit_code=unit[1])

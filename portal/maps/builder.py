@@ -83,9 +83,14 @@ def _children_layer(unit: Unit, child_level: str, name: str,
     return VectorGridProtobuf(url, name, options)
 
 
+def label_order(units: list[Unit]) -> list[Unit]:
+    """Return units in the order their names claim room: most populous, then largest, first."""
+    return sorted(units, key=lambda u: (-(u.population or 0), -u.area_km2, u.code))
+
+
 def _labels_script(map_name: str, children: list[Unit]) -> Script:
-    """Return a script drawing the children's names; compact data, not one marker each."""
-    labels = [[round(c.lat, 5), round(c.lon, 5), c.name] for c in children]
+    """Return a script drawing the children's names, decluttered in the browser; compact data."""
+    labels = [[round(c.lat, 5), round(c.lon, 5), c.name] for c in label_order(children)]
     return Script(f"epimap.addLabels({map_name}, {_json_for_script(labels)});")
 
 

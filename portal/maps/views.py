@@ -16,7 +16,7 @@ from portal.i18n import current_language, map_texts, translate
 from portal.maps import page_cache
 from portal.maps.builder import MapParts, build_unit_map
 from portal.maps.lineage import unit_lineage
-from portal.maps.overlays import Overlay, public_overlays
+from portal.maps.overlays import Overlay, public_overlays, today
 from portal.maps.page_cache import cached_page
 from portal.maps.statistics import UnitStatistics, parse_choice, requested_statistics
 from portal.requests.counts import counts_overlay
@@ -124,13 +124,15 @@ def text_view(set_name: str, code: str) -> str:
     for layer in current_catalog().feature_layers():
         if not layer.public:
             continue
-        found = features(session, layer, unit=(unit.level, unit.code), limit=TEXT_VIEW_LIMIT + 1)
+        # as on the map: of the lockdown zones, only those in force on the day (default today)
+        found = features(session, layer, unit=(unit.level, unit.code), limit=TEXT_VIEW_LIMIT + 1,
+                         day=day or today())
         if found:
             fields = [a for a in layer.attributes if a.public and a.name != "name"]
             sections.append((layer, fields, found[:TEXT_VIEW_LIMIT], len(found) > TEXT_VIEW_LIMIT))
     return render_template("unit_text.html", unit=unit, trail=queries.ancestors(session, unit),
                            children=children, stats=stats, sections=sections, unit_url=unit_url,
-                           lineage=lineage)
+                           lineage=lineage, today=today().isoformat())
 
 
 def init_app(app: Flask) -> None:

@@ -44,6 +44,7 @@ from portal.i18n import current_language, translate
 from portal.maps.overlays import Overlay
 from portal.maps.statistics import UnitStatistics, parse_choice, unit_statistics
 from portal.share.common import embed_overlays, fixed_language, licence, local_time, portal_name
+from portal.share.labels import place_texts
 from portal.units import unit_or_404
 
 SIZE = (960, 720)
@@ -51,7 +52,6 @@ DPI = 96
 CACHE = "epimap.snapshots"
 CACHE_SIZE = 64
 PARAMS = ("stat", "date", "layers", "pub", "lang")
-MAX_LABELS = 60
 PLAIN_FILL = "#f2f4f7"
 OUTLINE = "#b42318"
 INK, MUTED = "#101828", "#475467"
@@ -142,12 +142,12 @@ class _Scene:
 
 
 def _areas(session: Session, unit: Unit, has_children: bool, tolerance: float) -> gpd.GeoDataFrame:
-    """Return the unit's children (or the unit itself) simplified to about a pixel."""
+    """Return the unit's children (or the unit itself) simplified to about a pixel, most populous first."""
     where = "parent_code = :c" if has_children else "code = :c"
     rows = session.execute(text(
         "SELECT code, name, ST_X(label_point) AS lon, ST_Y(label_point) AS lat,"  # noqa: S608
         " ST_AsBinary(ST_SimplifyPreserveTopology(geom, :t)) AS wkb FROM admin_unit"
-        f" WHERE boundary_set = :s AND {where} ORDER BY code"),
+        f" WHERE boundary_set = :s AND {where} ORDER BY population DESC NULLS LAST, area_km2 DESC, code"),
         {"s": unit.boundary_set, "c": unit.code, "t": tolerance}).mappings().all()
     return gpd.GeoDataFrame({"code": [r["code"] for r in rows], "name": [r["name"] for r in rows],
                              "lon": [r["lon"] for r in rows], "lat": [r["lat"] for r in rows]},
@@ -177,7 +177,8 @@ def _layer_features(session: Session, overlay: Overlay, bbox: tuple[float, float
     return gpd.GeoSeries.from_wkb([bytes(r) for r in rows], crs=4326)
 
 
-def _scene(session: Session, unit: Unit, args: dict[str, str]) -> _Scene:
+def read_scene(session: Session, unit: Unit, args: dict[str, str]) -> _Scene:
+    """Read from the database everything an image of a unit shows."""
     statistic, day = parse_choice(args.get("stat"), args.get("date"))
     children = queries.children(session, unit)
     stats = unit_statistics(session, unit, statistic, day, bool(children))
@@ -208,6 +209,14 @@ def _class_label(lower: float | None, upper: float, lang: str) -> str:
         f"{number(lower, lang=lang)} – {number(upper, lang=lang)}"
 
 
+def _period_note(overlay: Overlay, lang: str) -> str:
+    """Return a second line "In force on <day>" for zones drawn as they were on a past day, else nothing."""
+    period = overlay.meta.get("period")
+    if not period or period["day"] >= period["today"]:
+        return ""
+    return f"\n{translate('in_force_on').capitalize()} {day(date.fromisoformat(period['day']), lang)}"
+
+
 def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
     stats = scene.stats
     top = 0.86
@@ -223,7 +232,7 @@ def _legends(fig: Figure, scene: _Scene, counts: list[int]) -> None:
         top -= 0.028 * len(handles) + 0.09
     handles = []
     for (overlay, _), count in zip(scene.layers, counts, strict=True):
-        label = f"{overlay.layer.title(scene.lang)} ({count})"
+        label = f"{overlay.layer.title(scene.lang)} ({count}){_period_note(overlay, scene.lang)}"
         if overlay.layer.kind.areas:
             handles.append(Patch(facecolor=overlay.layer.color + "26", edgecolor=overlay.layer.color,
                                  hatch="////", label=label))
@@ -256,6 +265,23 @@ def subtitle(scene: _Scene) -> str:
 
 def render(scene: _Scene) -> bytes:
     """Draw a scene as a PNG."""
+    buffer = io.BytesIO()
+    draw(scene).savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _labels(ax, scene: _Scene) -> None:
+    """Write the children's names at their label points, leaving out those that would collide."""
+    halo = [withStroke(linewidth=2.5, foreground="white")]
+    areas = scene.areas
+    texts = [ax.text(lon, lat, name, fontsize=7, ha="center", va="center", color=INK, path_effects=halo,
+                     zorder=4, gid="unit-label")
+             for name, lon, lat in zip(areas["name"], areas["lon"], areas["lat"], strict=True)]
+    place_texts(ax, texts)
+
+
+def draw(scene: _Scene) -> Figure:
+    """Draw a scene on a new figure."""
     fig = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.1, 0.68, 0.78))
@@ -281,18 +307,13 @@ def render(scene: _Scene) -> bytes:
         else:
             points = shapes.representative_point()
             ax.scatter(points.x, points.y, s=30, c=colour, edgecolors="white", linewidths=0.8, zorder=5)
-    if scene.has_children and len(areas) <= MAX_LABELS:
-        halo = [withStroke(linewidth=2.5, foreground="white")]
-        for name, lon, lat in zip(areas["name"], areas["lon"], areas["lat"], strict=True):
-            ax.text(lon, lat, name, fontsize=7, ha="center", va="center", color=INK, path_effects=halo,
-                    zorder=4)
+    if scene.has_children:
+        _labels(ax, scene)
     fig.text(0.02, 0.955, scene.unit.name, fontsize=18, weight="bold", color=INK, va="center")
     fig.text(0.02, 0.91, subtitle(scene), fontsize=11, color=MUTED, va="center")
     _legends(fig, scene, counts)
     fig.text(0.02, 0.015, _source_line(scene), fontsize=8, color=MUTED, va="bottom", linespacing=1.4)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+    return fig
 
 
 @bp.before_request
@@ -328,7 +349,7 @@ def _snapshot(set_name: str, code: str) -> Response:
     session = db_session()
     params = _params()
     unit = unit_or_404(session, set_name, code)
-    scene = _scene(session, unit, params)
+    scene = read_scene(session, unit, params)
     key = _cache_key(scene)
     pool: RenderPool = current_app.extensions[POOL]
     data = current_app.extensions[CACHE].get_or_make(key, lambda: pool.render(lambda: render(scene)))

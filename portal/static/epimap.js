@@ -65,17 +65,73 @@
 })();
 (function () {
   "use strict";
-  // Draw unit names as text labels (no markers: the data is a compact array).
+  var GAP = 2;  // px kept free around a label
+
+  function overlaps(a, b) {
+    return a.left < b.right + GAP && b.left < a.right + GAP && a.top < b.bottom + GAP && b.top < a.bottom + GAP;
+  }
+
+  function inside(box, size) {
+    return box.left >= 0 && box.top >= 0 && box.right <= size.x && box.bottom <= size.y;
+  }
+
+  // A label's box in the map's pixels, from its point and its size (never from the screen, which
+  // lags behind while a zoom animation finishes); labels are centred on their point.
+  function boxOf(map, label) {
+    var p = map.latLngToContainerPoint(label.latlng);
+    var w = label.span.offsetWidth, h = label.span.offsetHeight;
+    return { left: p.x - w / 2, right: p.x + w / 2, top: p.y - h / 2, bottom: p.y + h / 2, width: w };
+  }
+
+  // Show a label only when it lies wholly in the map and clears every label shown before it;
+  // ``labels`` come in priority order (most populous unit first), so big units keep their names.
+  function declutter(map, labels) {
+    var size = map.getSize();
+    var shown = [];
+    var visible = labels.map(function (label) {
+      var box = boxOf(map, label);
+      var ok = box.width > 0 && inside(box, size) && !shown.some(function (s) { return overlaps(box, s); });
+      if (ok) { shown.push(box); }
+      return ok;
+    });
+    labels.forEach(function (label, i) {
+      label.span.style.visibility = visible[i] ? "visible" : "hidden";
+      label.span.setAttribute("data-shown", visible[i] ? "1" : "0");
+    });
+  }
+
+  // Draw unit names as text labels at their label points (no markers: the data is a compact array
+  // in priority order) and hide those that would collide, again after each zoom, pan or resize.
   window.epimap.addLabels = function (map, labels) {
-    labels.forEach(function (item) {
+    var placed = labels.map(function (item) {
       var span = document.createElement("span");
       span.className = "unit-label";
       span.textContent = item[2];
+      span.style.visibility = "hidden";  // until placed, so colliding names never flash
       L.marker([item[0], item[1]], {
         interactive: false, keyboard: false,
         icon: L.divIcon({ className: "unit-label-icon", html: span, iconSize: null })
       }).addTo(map);
+      return { span: span, latlng: L.latLng(item[0], item[1]) };
     });
+    var pending = null, moving = false;
+    function later() {
+      if (pending) { window.cancelAnimationFrame(pending); }
+      window.epimap.labelsPending = true;  // tests wait for the names to be placed
+      pending = window.requestAnimationFrame(function () {
+        pending = null;
+        if (moving) { return; }  // names are placed once the map stops; mid-animation boxes are stale
+        declutter(map, placed);
+        window.epimap.labelsPending = false;
+      });
+    }
+    map.on("movestart zoomstart", function () { moving = true; window.epimap.labelsPending = true; });
+    map.on("moveend zoomend", function () { moving = false; later(); });
+    map.on("resize viewreset", later);
+    map.whenReady(later);
+    // The map's box can change size without a window resize (a page's layout settling, a phone turned).
+    if (window.ResizeObserver) { new ResizeObserver(later).observe(map.getContainer()); }
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(later); }
   };
 })();
 (function () {
