@@ -139,7 +139,8 @@ def free_port() -> int:
 
 def start_gunicorn(url: URL, port: int, log: Path) -> subprocess.Popen:
     """Start the portal under gunicorn and wait until it answers."""
-    env = dict(os.environ, EPIMAP_DATABASE_URL=_render(url), EPIMAP_API_RATE_LIMIT="")
+    env = dict(os.environ, EPIMAP_DATABASE_URL=_render(url), EPIMAP_API_RATE_LIMIT="",
+               EPIMAP_REQUEST_FORM_RATE_LIMIT="")  # the form door limits clients per IP
     process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
         [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "portal:create_app()"],
         cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)

@@ -213,6 +213,31 @@ def _sharing() -> dict[str, dict[str, Any]]:
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": binary},
                 "application/geo+json": {"schema": {"type": "object"}}}),
                 **errors("/download/<layer_id>.<any(csv, xlsx, geojson):fmt>", 404)}}},
+        "/download/<layer_id>.csv-metadata.json": {"get": {
+            "tags": ["Sharing"],
+            "summary": "The W3C CSV on the Web metadata of a layer's CSV download (same query): provenance"
+                       " and columns.",
+            "parameters": [
+                path_param("layer_id", "A public layer.", {"type": "string", "enum": public}),
+                query("unit", "Only the features inside this unit (code).", {"type": "string"}),
+                query("set", "The unit's boundary set (default: the portal's).", {"type": "string"}),
+                query("pub", "An older publication of the layer.", {"type": "integer"}), _LANG],
+            "responses": {"200": response("CSVW metadata.", {"application/csvm+json": {"schema": {
+                "type": "object"}}}),
+                **errors("/download/<layer_id>.csv-metadata.json", 404)}}},
+        "/download/citizen_requests.<any(csv, geojson):fmt>": {"get": {
+            "tags": ["Sharing"],
+            "summary": "Citizens' requests counted per commune and kind inside a unit (open, resolved,"
+                       " median hours to resolve); never a person's data or point.",
+            "parameters": [
+                path_param("fmt", "File format.", {"type": "string", "enum": ["csv", "geojson"]}),
+                query("unit", "The unit (code; default: the portal's).", {"type": "string"}),
+                query("set", "The unit's boundary set (default: the portal's).", {"type": "string"}),
+                _LANG],
+            "responses": {"200": response("The file (an attachment).", {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/geo+json": {"schema": {"type": "object"}}}),
+                **errors("/download/citizen_requests.<any(csv, geojson):fmt>", 404)}}},
     }
 
 
