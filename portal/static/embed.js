@@ -13,6 +13,8 @@
     var map = window.epimap && window.epimap.map;
     if (credit && map && map.attributionControl) {
       map.attributionControl.addAttribution(escapeHtml(credit));
+      // A narrow embed keeps its credit to a line or two over the map: no Leaflet prefix.
+      if (map.getSize().x < 480) { map.attributionControl.setPrefix(false); }
     }
   }
 
