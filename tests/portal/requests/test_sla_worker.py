@@ -1,4 +1,9 @@
-"""The real worker (the test server's ``epimap worker`` loop) escalates a late request by itself."""
+"""The real worker (the test server's ``epimap worker`` loop) escalates a late request by itself.
+
+Here, not in tests/dispatch: the test server and its worker start with the first test that asks for
+them, and a worker started before tests/officials/test_jobs.py would take its jobs (other upload
+directory) from the workers it starts itself.
+"""
 
 from __future__ import annotations
 
