@@ -147,6 +147,7 @@ class Crosswalk:
     _found: dict[tuple[str, str | None], list[OldUnit]] = field(default_factory=dict)
     _may_carry: bool | None = None
     _old_provinces: dict[str, bool] = field(default_factory=dict)
+    _all_old_provinces: list[UnitName] | None = None
 
     @property
     def may_carry(self) -> bool:
@@ -195,6 +196,28 @@ class Crosswalk:
             provinces = {u.province for u in self.units().values() if u.province} if self.may_carry else set()
             self._old_provinces[name] = bool(named_units(name, [UnitName(p, p) for p in provinces]))
         return self._old_provinces[name]
+
+    def old_province_named(self, name: str) -> str | None:
+        """Return the old province a name gives, as shown ("Tỉnh Quảng Bình (2021)"), or None.
+
+        Old provinces are those of the sets the crosswalk leads from, read from their loaded
+        boundaries and from the crosswalk rows' parents: a 2021 national feed names "Quảng Bình",
+        a province no longer found in 2025.
+        """
+        if self._all_old_provinces is None:
+            self._all_old_provinces = self._read_old_provinces() if self.may_carry else []
+        found = {u.code for u in named_units(name, self._all_old_provinces)}
+        return found.pop() if len(found) == 1 else None
+
+    def _read_old_provinces(self) -> list[UnitName]:
+        params = {"s": self.scope.boundary_set}
+        loaded = self.session.execute(text(
+            "SELECT boundary_set, name FROM admin_unit WHERE level = 'province' AND boundary_set IN"
+            " (SELECT DISTINCT old_set FROM crosswalk WHERE new_set = :s)"), params).all()
+        parents = self.session.execute(text(
+            "SELECT DISTINCT old_set, old_parent_name FROM crosswalk WHERE new_set = :s"), params).all()
+        names = {*loaded, *((old_set, _province(parent)) for old_set, parent in parents if _province(parent))}
+        return [UnitName(f"{name} ({set_year(old_set)})", name) for old_set, name in sorted(names)]
 
     def _find(self, name: str, district: str | None) -> list[OldUnit]:
         units = self.units()

@@ -251,3 +251,20 @@ def test_every_2021_commune_of_nghe_an_lands_on_its_ward(connection, catalog, tm
     for old, row in zip(olds, rows, strict=True):
         expected[old.new_code] = expected.get(old.new_code, 0) + row[3]
     assert stored(connection) == {(code, D10): (value, False) for code, value in expected.items()}
+
+
+def test_rows_of_a_2021_province_gone_in_2025_are_counted_as_another_province(connection, catalog, tmp_path):
+    rows = [["10/08/2021", "Quảng Bình", "", "Xã Quảng Trung", 2],  # into Quảng Trị in 2025
+            ["10/08/2021", "Tỉnh Bình Dương", "", "Phường Phú Cường", 4],  # into Hồ Chí Minh: not Nghệ An
+            ["10/08/2021", "Hà Tĩnh", "", "Xã Kỳ Anh", 1],  # still a province
+            ["10/08/2021", "Tỉnh Không Có", "", "Xã A", 1],
+            ["10/08/2021", "Nghệ An", "", "Phường Hưng Dũng", 3]]
+    path = write_csv(tmp_path / "national.csv", ["Ngày", "Tỉnh", "Huyện", "Xã", "Ca mới"], rows)
+    report = ingest(connection, path, catalog, scope="40")
+    assert [(r.status, r.reason, r.column) for r in report.rows] == [
+        ("rejected", "out_of_scope", "Tỉnh"), ("rejected", "out_of_scope", "Tỉnh"),
+        ("rejected", "out_of_scope", "Tỉnh"), ("rejected", "unknown_unit", "Tỉnh"), ("accepted", None, None)]
+    assert dict(report.other_provinces()) == {
+        "Tỉnh Quảng Bình (2021)": 1, "Tỉnh Bình Dương (2021)": 1, "Tỉnh Hà Tĩnh": 1}
+    assert [r.reason for r in report.rejected] == ["unknown_unit"]  # other provinces are no failure
+    assert stored(connection) == {(TRUONG_VINH, D10): (3, False)}
