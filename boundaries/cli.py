@@ -67,7 +67,8 @@ def estimate_command(app: AppContext, path: Path, set_name: str, level: str, pop
     except BoundaryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{result.estimated} {level} populations estimated in {set_name};"
-               f" {result.kept} real figures kept; {result.without} without population")
+               f" {result.kept} real figures kept; {result.without} without population;"
+               f" {result.summed} units above given their units' sum")
 
 
 @boundaries_cli.command("find")

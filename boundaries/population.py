@@ -4,6 +4,11 @@ Each source polygon's population is shared among the units it overlaps in propor
 area (geodesic). Estimates are marked ``props.population_source = 'estimated'``; a unit with a real
 figure (loaded with ``--population-field``) is never overwritten, and loading a real figure replaces
 the unit's row, estimate mark included.
+
+Then each level above is summed up: a unit without a real figure whose loaded units below all
+have a population gets their sum, marked estimated when any of them is (a sum of official figures
+is marked ``summed``), so a district's page and the province's per-100,000 rates have a figure too.
+A unit with a child lacking a population gets none: a sum with a hole would read as the whole.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from boundaries.load import BoundaryError
 from epimap.db import Bind, session_scope
 
 ESTIMATED = "estimated"
+SUMMED = "summed"  # the sum of its units' official figures
+_DERIVED = (ESTIMATED, SUMMED)
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class EstimateResult:
     """What an estimate did."""
 
     estimated: int  # units given an estimate
+    summed: int  # units above them given their units' sum
     kept: int  # units of the level that keep a real figure
     without: int  # units of the level left with no population (no source polygon overlaps them)
 
@@ -83,4 +92,33 @@ def estimate_populations(bind: Bind, path: Path, *, set_name: str, level: str,
             " FROM admin_unit WHERE boundary_set = :s AND level = :l"),
             {"s": set_name, "l": level, "estimated": ESTIMATED}).one()
         session.execute(text("DROP TABLE IF EXISTS population_source"))
-    return EstimateResult(estimated, row.kept, row.without)
+        summed = sum_populations_up(session, set_name)
+    return EstimateResult(estimated, summed, row.kept, row.without)
+
+
+_SUM_LEVEL = text(
+    """
+    WITH sums AS (
+        SELECT c.parent_code AS code, sum(c.population) AS population,
+               bool_or(c.props ->> 'population_source' = :estimated) AS estimated
+        FROM admin_unit c
+        WHERE c.boundary_set = :s AND c.depth = :depth AND c.parent_code IS NOT NULL
+        GROUP BY c.parent_code HAVING count(*) = count(c.population)
+    )
+    UPDATE admin_unit u SET population = sums.population,
+        props = u.props || jsonb_build_object(
+            'population_source', CASE WHEN sums.estimated THEN CAST(:estimated AS text)
+                                      ELSE CAST(:summed AS text) END,
+            'population_from', 'sum of units below')
+    FROM sums WHERE u.boundary_set = :s AND u.code = sums.code
+      AND (u.population IS NULL OR u.props ->> 'population_source' = ANY(:derived))
+    """
+)
+
+
+def sum_populations_up(session: Session, set_name: str) -> int:
+    """Give each unit without a real population its units' sum, level by level upwards; return the count."""
+    depths = session.execute(text("SELECT DISTINCT depth FROM admin_unit WHERE boundary_set = :s"
+                                  " ORDER BY depth DESC"), {"s": set_name}).scalars().all()
+    params = {"s": set_name, "estimated": ESTIMATED, "summed": SUMMED, "derived": list(_DERIVED)}
+    return sum(session.execute(_SUM_LEVEL, {**params, "depth": depth}).rowcount for depth in depths[:-1])

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from boundaries.load import FieldMap, load_boundaries
-from boundaries.population import estimate_populations
+from boundaries.population import estimate_populations, sum_populations_up
 from layers.risk import commune_levels
 from layers.statistics import latest_day
 from tests.conftest import DATA
@@ -83,3 +83,44 @@ def test_the_api_and_page_say_a_population_is_estimated(client):
     ward = client.get("/api/units", query_string={"q": "An Chau", "set": "vn2025"}).json["units"][0]
     assert ward["population"] == 43437 and ward["population_estimated"] is False
     assert "ước tính theo diện tích" in client.get("/map/25741").get_data(as_text=True)
+
+
+def _population(connection, code: str) -> tuple[int | None, str | None]:
+    row = connection.execute(text("SELECT population, props ->> 'population_source' AS source FROM admin_unit"
+                                  " WHERE boundary_set = 'vn2021' AND code = :c"), {"c": code}).one()
+    return row.population, row.source
+
+
+def test_districts_and_the_province_get_their_communes_sum(connection):
+    sums = connection.execute(text(
+        "SELECT parent_code, sum(population) FROM admin_unit WHERE boundary_set = 'vn2021'"
+        " AND level = 'commune' GROUP BY parent_code")).all()
+    assert len(sums) == 9
+    for district, total in sums:
+        assert _population(connection, district) == (total, "estimated")
+    assert _population(connection, "74") == (sum(total for _, total in sums), "estimated")
+    assert _population(connection, "VN") == (None, None)  # 62 provinces have no figure: no partial sum
+
+
+def test_a_sum_with_a_hole_is_no_sum_and_official_parts_sum_to_official(connection):
+    connection.execute(text("UPDATE admin_unit SET population = NULL WHERE boundary_set = 'vn2021'"
+                            " AND code = '25741'"))  # a commune of Thủ Dầu Một (718)
+    # Bến Cát's communes get official figures
+    connection.execute(text("UPDATE admin_unit SET population = 1000, props = '{}'"
+                            " WHERE boundary_set = 'vn2021' AND parent_code = '719'"))
+    connection.execute(text("UPDATE admin_unit SET population = NULL, props = '{}'"
+                            " WHERE boundary_set = 'vn2021' AND code IN ('718', '74')"))
+    with Session(connection) as session:
+        sum_populations_up(session, "vn2021")
+        session.flush()
+    communes = connection.execute(text("SELECT count(*) FROM admin_unit WHERE boundary_set = 'vn2021'"
+                                       " AND parent_code = '719'")).scalar()
+    assert _population(connection, "719") == (1000 * communes, "summed")
+    assert _population(connection, "718") == (None, None)
+    assert _population(connection, "74") == (None, None)  # one district without a figure
+
+
+def test_a_district_page_shows_its_estimated_population(client):
+    page = client.get("/map/718").get_data(as_text=True)
+    facts = page[page.index("<dt>Dân số"):][:300]
+    assert "chưa có số liệu" not in facts and "ước tính theo diện tích" in facts
