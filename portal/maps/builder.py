@@ -64,7 +64,8 @@ def _localise(element: folium.Element) -> None:
 def _base_map(settings: Settings, bbox: tuple[float, float, float, float]) -> folium.Map:
     west, south, east, north = bbox
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9,
-                      tiles=None, control_scale=True, prefer_canvas=False)
+                      tiles=None, control_scale=False, prefer_canvas=False)
+    fmap.add_child(Script(f"L.control.scale({{imperial: false}}).addTo({fmap.get_name()});"))
     if settings.basemap_url:
         folium.TileLayer(settings.basemap_url, attr=settings.basemap_attribution,
                          name="OpenStreetMap", max_zoom=19).add_to(fmap)

@@ -124,3 +124,26 @@ def test_controls_fold_on_a_phone_so_the_map_stays_visible(screen, live_server, 
     laptop, _ = screen("laptop", live_server + path)
     laptop.wait_for_selector(".leaflet-control-layers", state="attached")
     assert laptop.evaluate("() => document.querySelector('details.legend').open") is True
+
+
+_BOTTOM_CONTROLS = """() => [...document.querySelectorAll(
+    '.leaflet-bottom .leaflet-control-scale-line, .leaflet-bottom .leaflet-control-attribution')]
+    .map(e => { const r = e.getBoundingClientRect();
+                return {cls: e.className, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    sideways = a["right"] <= b["left"] or b["right"] <= a["left"]
+    return not (sideways or a["bottom"] <= b["top"] or b["bottom"] <= a["top"])
+
+
+@pytest.mark.parametrize("path", ["/", "/map/718", "/embed/718"])
+def test_the_scale_is_metric_and_clear_of_the_credit_on_a_phone(screen, live_server, path):
+    page, errors = screen("phone", live_server + path)
+    page.wait_for_selector(".leaflet-control-scale-line", state="attached")
+    boxes = page.evaluate(_BOTTOM_CONTROLS)
+    scales = [b for b in boxes if "scale" in b["cls"]]
+    assert len(scales) == 1  # metres and kilometres only: no miles or feet in Vietnam
+    credit = [b for b in boxes if "attribution" in b["cls"]]
+    assert credit and not any(_overlap(scales[0], c) for c in credit), boxes
+    assert errors == []
