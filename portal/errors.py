@@ -141,15 +141,18 @@ def _refuse_nul() -> None:
 
     PostgreSQL's text cannot hold it, so every door would otherwise fail deep down (a 500).
     """
-    form = request.form.items(multi=True) if request.mimetype in _FORMS else ()
-    texts = (request.path, *request.args.keys(), *request.args.values(),
-             *(text for pair in form for text in pair))
+    query = request.query_string  # a NUL is "%00" or a raw byte in it: parse only then (tiles are hot)
+    args = request.args.items(multi=True) if b"%00" in query or b"\x00" in query else ()
+    has_form = request.method not in _READS and request.mimetype in _FORMS
+    form = request.form.items(multi=True) if has_form else ()
+    texts = (request.path, *(text for pair in (*args, *form) for text in pair))
     if any("\x00" in text for text in texts):
         raise BadRequest("Yêu cầu chứa ký tự NUL (\\0) không hợp lệ.",
                          "The request contains a NUL character (\\0).")
 
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_READS = ("GET", "HEAD", "OPTIONS")  # no form to read
 
 
 def init_app(app: Flask) -> None:

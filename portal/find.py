@@ -10,6 +10,7 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
@@ -114,7 +115,14 @@ def opens_at(site: dict[str, Any], now: datetime) -> datetime | None:
     hours = site["props"].get("hours")
     if site["open_now"] is not False or not isinstance(hours, str):
         return None
-    return next_opening(cached_parse_hours(hours), now)
+    return _next_opening(hours, now.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=1024)
+def _next_opening(hours: str, minute: datetime) -> datetime | None:
+    """Return when hours next open after a whole minute: openings fall on whole minutes, so every
+    request of that minute shares the answer (a finder's page asks it for each closed site)."""
+    return next_opening(cached_parse_hours(hours), minute)
 
 
 def _feature(site: dict[str, Any], now: datetime, stale_before: datetime) -> dict[str, Any]:
@@ -149,7 +157,8 @@ def api_nearby() -> Response:
         now = datetime.now(UTC)
         sites = nearby(connection, layer, lon, lat, limit, blockers=_blockers(), open_now=open_now,
                        exclude_lockdown=exclude_lockdown, at=now)
-        body["features"] = [_feature(site, now, _stale_before(now)) for site in sites]
+        stale_before = _stale_before(now)
+        body["features"] = [_feature(site, now, stale_before) for site in sites]
     else:
         body.update(note=translate("find_outside"), note_vi=translate("find_outside", "vi"),
                     note_en=translate("find_outside", "en"))

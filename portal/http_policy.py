@@ -124,7 +124,8 @@ def _public(response: Response, family: Family) -> None:
     response.headers["Cache-Control"] = f"public, max-age={max_age}" + (", immutable" if immutable else "")
     if "Expires" in response.headers:  # a file sender's; keep it saying what max-age says
         response.expires = int(time() + max_age)
-    response.vary.update(family.vary)
+    if family.vary:  # reading response.vary parses and rewrites the header: only when there is one to add
+        response.vary.update(family.vary)
 
 
 def poll_later(response: Response, location: str, seconds: int = 1) -> Response:

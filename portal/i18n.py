@@ -66,8 +66,16 @@ def refuse_unknown_language() -> None:
 
     A cookie naming an unknown language is only ignored: the URL, not the browser, asked for it.
     """
+    if not _may_ask_language():
+        return
     if any(asked not in LANGUAGES for asked in request.args.getlist("lang")):
         raise BadRequest("Tham số lang phải là vi hoặc en.", "Parameter lang must be vi or en.")
+
+
+def _may_ask_language() -> bool:
+    """Tell whether the query string may hold ``lang`` (spelt out or percent-encoded): parse it only then."""
+    query = request.query_string
+    return b"lang" in query or b"%" in query
 
 
 def current_language() -> str:
@@ -103,9 +111,9 @@ COOKIELESS_PATHS = ("/embed/", "/snapshot/", "/download/", "/oembed", "/open311/
 
 
 def _remember_language(response: Response) -> Response:
-    asked = request.args.get("lang")
-    if request.path.startswith(COOKIELESS_PATHS):
+    if request.path.startswith(COOKIELESS_PATHS) or not _may_ask_language():
         return response
+    asked = request.args.get("lang")
     if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
         response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
