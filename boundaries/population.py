@@ -28,6 +28,7 @@ from epimap.db import Bind, session_scope
 ESTIMATED = "estimated"
 SUMMED = "summed"  # the sum of its units' official figures
 _DERIVED = (ESTIMATED, SUMMED)
+_SUM = "sum of units below"  # the ``population_from`` of a sum
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ _SUM_LEVEL = text(
         props = u.props || jsonb_build_object(
             'population_source', CASE WHEN sums.estimated THEN CAST(:estimated AS text)
                                       ELSE CAST(:summed AS text) END,
-            'population_from', 'sum of units below')
+            'population_from', CAST(:sum AS text))
     FROM sums WHERE u.boundary_set = :s AND u.code = sums.code
       AND (u.population IS NULL OR u.props ->> 'population_source' = ANY(:derived))
     """
@@ -117,8 +118,14 @@ _SUM_LEVEL = text(
 
 
 def sum_populations_up(session: Session, set_name: str) -> int:
-    """Give each unit without a real population its units' sum, level by level upwards; return the count."""
+    """Give each unit without a real population its units' sum, level by level upwards; return the count.
+
+    Earlier sums are dropped first, so a unit whose units below no longer all have a figure has none.
+    """
+    session.execute(text(
+        "UPDATE admin_unit SET population = NULL, props = props - 'population_source' - 'population_from'"
+        " WHERE boundary_set = :s AND props ->> 'population_from' = :sum"), {"s": set_name, "sum": _SUM})
     depths = session.execute(text("SELECT DISTINCT depth FROM admin_unit WHERE boundary_set = :s"
                                   " ORDER BY depth DESC"), {"s": set_name}).scalars().all()
-    params = {"s": set_name, "estimated": ESTIMATED, "summed": SUMMED, "derived": list(_DERIVED)}
+    params = {"s": set_name, "estimated": ESTIMATED, "summed": SUMMED, "derived": list(_DERIVED), "sum": _SUM}
     return sum(session.execute(_SUM_LEVEL, {**params, "depth": depth}).rowcount for depth in depths[:-1])

@@ -74,10 +74,13 @@ def policy(settings: Settings, frame_ancestors: str, nonce: str | None) -> str:
 
 def _harden(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    present = {key.lower() for key, _ in headers}  # cheaper than `in headers`, which raises when absent
+    if "x-content-type-options" not in present:
+        headers.add("X-Content-Type-Options", "nosniff")
+    if "referrer-policy" not in present:
+        headers.add("Referrer-Policy", "strict-origin-when-cross-origin")
     # A 304 has no body: the page the browser kept keeps its own policy, whose nonce is its body's.
-    if "Content-Security-Policy" not in headers and response.status_code != 304:
+    if "content-security-policy" not in present and response.status_code != 304:
         ancestors = current_app.config.get(FRAME_ANCESTORS, {}).get(request.blueprint or "",
                                                                      DEFAULT_FRAME_ANCESTORS)
         headers["Content-Security-Policy"] = policy(current_app.config["SETTINGS"], ancestors,
