@@ -103,8 +103,14 @@ def _site(row: tuple, public: tuple[str, ...], when: datetime) -> dict[str, Any]
     return {
         "id": source_id, "lon": lon, "lat": lat, "props": props, "distance_m": metres,
         "approximate": bool(approximate), "updated": updated.astimezone(UTC), "in_lockdown": in_lockdown,
-        "open_now": is_open(cached_parse_hours(hours), when) if isinstance(hours, str) else None,
+        "open_now": _open_at(hours, when) if isinstance(hours, str) else None,
     }
+
+
+@lru_cache(maxsize=1024)
+def _open_at(hours: str, minute: datetime) -> bool | None:
+    """Tell whether hours are open at a whole minute: sites share a few hours texts, a request one minute."""
+    return is_open(cached_parse_hours(hours), minute)
 
 
 def _walk(db: Session | Connection, params: dict[str, Any], blockers: tuple[str, ...]) -> list[tuple]:
@@ -131,6 +137,7 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
         raise ValueError(f"layer {layer.id} is not searchable by distance")
     when = at if at is not None else _now()
     day = (when if when.tzinfo is None else when.astimezone(VIETNAM)).date().isoformat()
+    minute = when.replace(second=0, microsecond=0)  # hours open and close on whole minutes
     public, k = layer.public_attributes, limit
     while True:
         rows = _walk(db, knn_params(layer.id, lon, lat, k, day), tuple(sorted(blockers)))
@@ -142,7 +149,7 @@ def nearby(db: Session | Connection, layer: Layer, lon: float, lat: float, limit
                 break  # a feature not walked may be nearer than this one (and all after it)
             if exclude_lockdown and row[_IN_LOCKDOWN]:
                 continue
-            site = _site(row, public, when)
+            site = _site(row, public, minute)
             if not open_now or site["open_now"] is True:
                 kept.append(site)
                 if len(kept) == limit:
