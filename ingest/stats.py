@@ -18,10 +18,10 @@ cells are no value.
 
 Rows are resolved inside the feed's scope (a unit and everything below it); a unit found only
 elsewhere is rejected as ``out_of_scope`` (rows of other provinces are counted per province by
-the report, a 2021 province gone in 2025 under its old name).  Rows repeating a unit, metric and day are settled by :mod:`ingest.repeats`.  The
-values are published through :mod:`layers.stat_versions` as a publication of the statistics
-layer: the feed adds and changes the values it holds inside its scope and removes none (a value
-it leaves out keeps its figure).
+the report, a 2021 province gone in 2025 under its old name).  Rows repeating a unit, metric
+and day are settled by :mod:`ingest.repeats`.  The values are published through
+:mod:`layers.stat_versions` as a publication of the statistics layer: the feed adds and changes
+the values it holds inside its scope and removes none (a value it leaves out keeps its figure).
 """
 
 from __future__ import annotations
