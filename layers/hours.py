@@ -230,3 +230,19 @@ def next_opening(schedule: Schedule | None, when: datetime) -> datetime | None:
         for start, _end in rule.intervals
     )
     return min((start for start in starts if start > local), default=None)
+
+
+@lru_cache(maxsize=1024)
+def open_at_minute(hours: str, minute: datetime) -> bool | None:
+    """Tell whether an hours text is open at a whole minute (:func:`is_open`), cached.
+
+    Hours open and close on whole minutes, so a request's minute gives the exact answer, and the
+    sites of a finder's answer share a few hours texts: each is worked out once a minute.
+    """
+    return is_open(cached_parse_hours(hours), minute)
+
+
+@lru_cache(maxsize=1024)
+def next_opening_at_minute(hours: str, minute: datetime) -> datetime | None:
+    """Return when an hours text next opens after a whole minute (:func:`next_opening`), cached."""
+    return next_opening(cached_parse_hours(hours), minute)

@@ -34,7 +34,7 @@ from boundaries.queries import COUNTRY_LEVEL
 from epimap.db import fetch_rows
 from epimap.knn import MAX_LATITUDE, METRES_PER_DEGREE_LAT_MIN, METRES_PER_DEGREE_LON_EQUATOR, SAFETY
 from layers.catalog import Layer
-from layers.hours import VIETNAM, cached_parse_hours, is_open
+from layers.hours import VIETNAM, open_at_minute
 
 MAX_CANDIDATES = 20_000  # the longest walk: past it open_now/exclude_lockdown give up looking further
 # The layers that block access (the catalogue's ``blocks_access``, e.g. lockdown zones) are written
@@ -103,14 +103,8 @@ def _site(row: tuple, public: tuple[str, ...], when: datetime) -> dict[str, Any]
     return {
         "id": source_id, "lon": lon, "lat": lat, "props": props, "distance_m": metres,
         "approximate": bool(approximate), "updated": updated.astimezone(UTC), "in_lockdown": in_lockdown,
-        "open_now": _open_at(hours, when) if isinstance(hours, str) else None,
+        "open_now": open_at_minute(hours, when) if isinstance(hours, str) else None,
     }
-
-
-@lru_cache(maxsize=1024)
-def _open_at(hours: str, minute: datetime) -> bool | None:
-    """Tell whether hours are open at a whole minute: sites share a few hours texts, a request one minute."""
-    return is_open(cached_parse_hours(hours), minute)
 
 
 def _walk(db: Session | Connection, params: dict[str, Any], blockers: tuple[str, ...]) -> list[tuple]:

@@ -10,7 +10,6 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
-from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
@@ -18,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from boundaries.names import name_key
 from boundaries.queries import Unit, descendants_of, find_units, get_unit
 from layers.catalog import Layer
-from layers.hours import cached_parse_hours, next_opening
+from layers.hours import next_opening_at_minute
 from layers.nearby import Area, load_area, nearby, within_area
 from layers.store import layers_with_features
 from portal import ratelimit
@@ -115,14 +114,7 @@ def opens_at(site: dict[str, Any], now: datetime) -> datetime | None:
     hours = site["props"].get("hours")
     if site["open_now"] is not False or not isinstance(hours, str):
         return None
-    return _next_opening(hours, now.replace(second=0, microsecond=0))
-
-
-@lru_cache(maxsize=1024)
-def _next_opening(hours: str, minute: datetime) -> datetime | None:
-    """Return when hours next open after a whole minute: openings fall on whole minutes, so every
-    request of that minute shares the answer (a finder's page asks it for each closed site)."""
-    return next_opening(cached_parse_hours(hours), minute)
+    return next_opening_at_minute(hours, now.replace(second=0, microsecond=0))
 
 
 def _feature(site: dict[str, Any], now: datetime, stale_before: datetime) -> dict[str, Any]:
